@@ -1,0 +1,55 @@
+/**
+ * Why a call to Leaf failed, as the rest of the service needs to act on it:
+ * - `rejected`: Leaf refused the request with a final 4xx (not 401/404/429); `status` says which.
+ * - `unauthorized`: Leaf refused our credentials (bad login, or a static token it no longer accepts).
+ * - `unavailable`: 5xx, 429 or a network error, still failing after the retries.
+ * - `timeout`: no answer within the per-call timeout, still failing after the retries.
+ * - `not_found`: a 404 where the operation needs the resource (e.g. creating a credential for an
+ *   unknown Leaf user).
+ * - `ambiguous_external_id`: more than one Leaf user carries exactly this externalId.
+ * - `invalid_response`: Leaf answered 2xx with something our schema does not accept.
+ */
+export type LeafErrorKind =
+  | 'rejected'
+  | 'unauthorized'
+  | 'unavailable'
+  | 'timeout'
+  | 'not_found'
+  | 'ambiguous_external_id'
+  | 'invalid_response'
+
+export interface LeafErrorOptions {
+  status?: number
+  retryable?: boolean
+  ambiguous?: boolean
+  cause?: unknown
+}
+
+/**
+ * The only error the Leaf client throws. Its message is built from the operation, kind and status
+ * only, never from a response body or a header, so an operator may log it as it is.
+ */
+export class LeafError extends Error {
+  override readonly name = 'LeafError'
+  readonly kind: LeafErrorKind
+  readonly status?: number
+  /** Trying again later may succeed (timeouts, 5xx, 429, network errors). */
+  readonly retryable: boolean
+  /**
+   * Leaf may have processed the request although we saw no success: a timeout or a network error
+   * after the request was sent, or a 5xx. A create that failed this way must be checked, not redone.
+   */
+  readonly ambiguous: boolean
+
+  constructor(kind: LeafErrorKind, message: string, options: LeafErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause })
+    this.kind = kind
+    if (options.status !== undefined) this.status = options.status
+    this.retryable = options.retryable ?? false
+    this.ambiguous = options.ambiguous ?? false
+  }
+}
+
+export function isLeafError(err: unknown, kind?: LeafErrorKind): err is LeafError {
+  return err instanceof LeafError && (kind === undefined || err.kind === kind)
+}

@@ -1,0 +1,224 @@
+import { performance } from 'node:perf_hooks'
+import type { z } from 'zod'
+import { LeafError } from './leaf-errors.js'
+import { authenticateResponseSchema } from './leaf-schemas.js'
+import { backoffDelayMs, isTimeout, parseRetryAfterMs, sleep, wasNeverSent, type RetryPolicy } from './leaf-retry.js'
+import { LeafTokenSource, type LeafAuth } from './leaf-token.js'
+import type { Logger } from '../ops/logger.js'
+import type { Metrics } from '../ops/metrics.js'
+
+export interface LeafCall {
+  /** Metric and log label, e.g. `get_user`. */
+  operation: string
+  method: 'GET' | 'POST' | 'DELETE'
+  /** Path under `/services/usermanagement/api`, already encoded. */
+  path: string
+  query?: Record<string, string>
+  body?: unknown
+  /** Statuses handed back to the caller instead of thrown (e.g. 404 for a lookup). */
+  pass?: readonly number[]
+  /**
+   * Whether a failure that Leaf may have processed (timeout or reset after sending, 5xx) is retried
+   * here. False for creates: resending a POST that may have landed could create a second user or
+   * answer a conflict, so their callers look before they create again.
+   */
+  retryAmbiguous?: boolean
+}
+
+export interface LeafReply {
+  status: number
+  headers: Headers
+  text: string
+}
+
+export interface LeafTransportOptions {
+  apiUrl: string
+  auth: LeafAuth
+  timeoutMs: number
+  retry: RetryPolicy
+  logger: Logger
+  metrics?: Metrics | undefined
+  fetch: typeof fetch
+}
+
+const USER_AGENT = 'raven-connect (leaf-client)'
+
+/**
+ * Every HTTP exchange with Leaf: bearer token, per-call timeout, retries, error mapping, metrics.
+ * Bodies are read (so keep-alive connections are reused) but never logged or put in an error.
+ */
+export class LeafTransport {
+  readonly tokens: LeafTokenSource
+  private readonly baseUrl: string
+  private readonly authUrl: string
+
+  constructor(private readonly options: LeafTransportOptions) {
+    const origin = options.apiUrl.replace(/\/+$/, '')
+    this.baseUrl = `${origin}/services/usermanagement/api`
+    this.authUrl = `${origin}/api/authenticate`
+    this.tokens = new LeafTokenSource(options.auth, (login) => this.authenticate(login))
+  }
+
+  /** Sends an authenticated call; on 401 with a login, authenticates again and retries once. */
+  async call(call: LeafCall): Promise<LeafReply> {
+    const url = new URL(this.baseUrl + call.path)
+    for (const [key, value] of Object.entries(call.query ?? {})) url.searchParams.set(key, value)
+    let renewed = false
+    for (;;) {
+      const token = await this.tokens.token()
+      const reply = await this.withRetries(call, url.toString(), token)
+      if (reply.status === 401 && this.tokens.renewable && !renewed) {
+        // Expired or revoked early: Leaf has no refresh flow, so log in again, once per failed call.
+        renewed = true
+        this.tokens.invalidate(token)
+        this.options.logger.info({ operation: call.operation }, 'leaf answered 401, authenticating again')
+        continue
+      }
+      if (reply.status >= 200 && reply.status < 300) return reply
+      if (call.pass?.includes(reply.status)) return reply
+      throw this.finalError(call, reply.status)
+    }
+  }
+
+  parse<T extends z.ZodType>(schema: T, reply: LeafReply, operation: string): z.output<T> {
+    let json: unknown
+    try {
+      json = JSON.parse(reply.text)
+    } catch {
+      throw new LeafError('invalid_response', `leaf ${operation}: answer is not JSON (status ${reply.status})`, {
+        status: reply.status,
+      })
+    }
+    const result = schema.safeParse(json)
+    if (!result.success) {
+      // Only the paths of the failing fields: values could be secrets.
+      const where = result.error.issues.map((issue) => issue.path.join('.') || '(root)').join(', ')
+      throw new LeafError('invalid_response', `leaf ${operation}: unexpected answer shape at ${where}`, {
+        status: reply.status,
+      })
+    }
+    return result.data
+  }
+
+  private async authenticate(login: { username: string; password: string }): Promise<string> {
+    const call: LeafCall = { operation: 'authenticate', method: 'POST', path: '', retryAmbiguous: true }
+    const body = { username: login.username, password: login.password, rememberMe: 'true' }
+    const reply = await this.withRetries({ ...call, body }, this.authUrl, undefined)
+    if (reply.status === 401 || reply.status === 403 || reply.status === 400) {
+      this.options.logger.warn({ operation: 'authenticate', status: reply.status }, 'leaf refused the login')
+      throw new LeafError('unauthorized', `leaf authenticate: login refused (status ${reply.status})`, {
+        status: reply.status,
+      })
+    }
+    if (reply.status < 200 || reply.status >= 300) throw this.finalError(call, reply.status)
+    return this.parse(authenticateResponseSchema, reply, 'authenticate').id_token
+  }
+
+  /** One call with timeouts and retries; returns the final reply, whatever its status, or throws. */
+  private async withRetries(call: LeafCall, url: string, token: string | undefined): Promise<LeafReply> {
+    const { attempts } = this.options.retry
+    for (let attempt = 1; ; attempt += 1) {
+      let reply: LeafReply
+      try {
+        reply = await this.exchange(call, url, token)
+      } catch (err) {
+        const failure = this.transportError(call, err)
+        if (!this.mayRetry(call, failure, attempt)) throw failure
+        await this.pause(call, attempt, failure, undefined)
+        continue
+      }
+      if (reply.status !== 429 && reply.status < 500) return reply
+      const failure = this.statusError(call, reply.status)
+      if (!this.mayRetry(call, failure, attempt)) return reply
+      await this.pause(call, attempt, failure, parseRetryAfterMs(reply.headers.get('retry-after')))
+    }
+  }
+
+  private async exchange(call: LeafCall, url: string, token: string | undefined): Promise<LeafReply> {
+    const headers: Record<string, string> = { accept: 'application/json', 'user-agent': USER_AGENT }
+    if (token !== undefined) headers.authorization = `Bearer ${token}`
+    if (call.body !== undefined) headers['content-type'] = 'application/json'
+    const started = performance.now()
+    let outcome = 'network_error'
+    try {
+      // One signal for the request and the body read: a stalled body is a timeout too.
+      const res = await this.options.fetch(url, {
+        method: call.method,
+        headers,
+        body: call.body === undefined ? undefined : JSON.stringify(call.body),
+        signal: AbortSignal.timeout(this.options.timeoutMs),
+      })
+      const text = await res.text()
+      outcome = outcomeOf(res.status)
+      return { status: res.status, headers: res.headers, text }
+    } catch (err) {
+      if (isTimeout(err)) outcome = 'timeout'
+      throw err
+    } finally {
+      this.options.metrics?.upstreamLatency.observe(
+        { upstream: 'leaf', operation: call.operation, outcome },
+        (performance.now() - started) / 1000,
+      )
+    }
+  }
+
+  private mayRetry(call: LeafCall, failure: LeafError, attempt: number): boolean {
+    if (!failure.retryable || attempt >= this.options.retry.attempts) return false
+    return !failure.ambiguous || call.retryAmbiguous !== false
+  }
+
+  private async pause(call: LeafCall, attempt: number, failure: LeafError, retryAfterMs: number | undefined) {
+    const { maxDelayMs } = this.options.retry
+    const delayMs =
+      retryAfterMs === undefined ? backoffDelayMs(this.options.retry, attempt) : Math.min(retryAfterMs, maxDelayMs)
+    this.options.logger.info(
+      { operation: call.operation, attempt, kind: failure.kind, status: failure.status, delayMs },
+      'retrying leaf call',
+    )
+    await sleep(delayMs)
+  }
+
+  private transportError(call: LeafCall, err: unknown): LeafError {
+    if (isTimeout(err)) {
+      return new LeafError('timeout', `leaf ${call.operation}: no answer within ${this.options.timeoutMs} ms`, {
+        retryable: true,
+        ambiguous: true,
+        cause: err,
+      })
+    }
+    if (err instanceof LeafError) return err
+    const neverSent = wasNeverSent(err)
+    return new LeafError('unavailable', `leaf ${call.operation}: network error`, {
+      retryable: true,
+      ambiguous: !neverSent,
+      cause: err,
+    })
+  }
+
+  /** The error for a status we stop at; 4xx other than 404 are worth an operator's look. */
+  private finalError(call: LeafCall, status: number): LeafError {
+    if (status >= 400 && status < 500 && status !== 404) {
+      this.options.logger.warn({ operation: call.operation, status }, 'leaf refused the request')
+    }
+    return this.statusError(call, status)
+  }
+
+  private statusError(call: LeafCall, status: number): LeafError {
+    const label = `leaf ${call.operation}: status ${status}`
+    if (status === 429) return new LeafError('unavailable', `${label} (rate limited)`, { status, retryable: true })
+    if (status >= 500) return new LeafError('unavailable', label, { status, retryable: true, ambiguous: true })
+    if (status === 404) return new LeafError('not_found', label, { status })
+    if (status === 401) return new LeafError('unauthorized', label, { status })
+    if (status >= 400) return new LeafError('rejected', label, { status })
+    return new LeafError('invalid_response', label, { status })
+  }
+}
+
+function outcomeOf(status: number): string {
+  if (status < 300) return 'ok'
+  if (status === 401) return 'unauthorized'
+  if (status === 404) return 'not_found'
+  if (status === 429) return 'rate_limited'
+  if (status >= 500) return 'server_error'
+  return 'client_error'
+}
