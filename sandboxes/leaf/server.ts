@@ -1,0 +1,209 @@
+import { once } from 'node:events'
+import type { AddressInfo } from 'node:net'
+import express, { type NextFunction, type Request, type Response } from 'express'
+import { API_BASE, LeafFaults, type ScriptedAnswer } from './faults.js'
+import { LeafSandboxState, type SandboxCredential, type SandboxUser } from './store.js'
+import { SandboxTokens } from './tokens.js'
+import type { Logger } from '../../src/ops/logger.js'
+
+export { LeafFaults, type ScriptedAnswer } from './faults.js'
+export { LeafSandboxState, type LeafSandboxBehaviour, type RequestLogEntry, type SandboxCredential, type SandboxUser } from './store.js'
+
+export interface LeafSandboxOptions {
+  /** 0 (default) picks a free port. */
+  port?: number
+  host?: string
+  username?: string
+  password?: string
+  /** Token lifetime without rememberMe. Default 86400 (Leaf: 24 h). */
+  tokenTtlSeconds?: number
+  /** Token lifetime with `rememberMe: "true"`. Default 30 days, like Leaf. */
+  rememberMeTokenTtlSeconds?: number
+  logger?: Logger
+}
+
+export interface LeafSandbox {
+  url: string
+  close(): Promise<void>
+  state: LeafSandboxState
+  faults: LeafFaults
+}
+
+const THIRTY_DAYS = 30 * 24 * 3600
+
+/**
+ * A local Leaf API: authentication, user management and Raven credentials as reference/ and the
+ * service contract describe them, with in-memory state and fault injection for tests and the demo.
+ */
+export async function startLeafSandbox(options: LeafSandboxOptions = {}): Promise<LeafSandbox> {
+  const state = new LeafSandboxState()
+  const tokens = new SandboxTokens()
+  const faults = new LeafFaults(() => tokens.expireAll())
+  const pending = new Set<NodeJS.Timeout>()
+  const later = (ms: number, fn: () => void) => {
+    const timer = setTimeout(() => {
+      pending.delete(timer)
+      fn()
+    }, ms)
+    pending.add(timer)
+  }
+  const login = { username: options.username ?? 'leaf-demo@example.com', password: options.password ?? 'leaf-sandbox' }
+  const ttl = { normal: options.tokenTtlSeconds ?? 86_400, rememberMe: options.rememberMeTokenTtlSeconds ?? THIRTY_DAYS }
+
+  const app = express()
+  app.disable('x-powered-by')
+  app.use((req, res, next) => {
+    const [path = '', query = ''] = req.originalUrl.split('?', 2)
+    const entry = { method: req.method, path, query, status: null as number | null }
+    state.requests.push(entry)
+    res.on('finish', () => {
+      entry.status = res.statusCode
+      options.logger?.debug({ method: req.method, path, status: res.statusCode }, 'leaf sandbox request')
+    })
+    const answer = faults.unavailableAnswer() ?? faults.takeScripted(req.method, path)
+    if (answer === undefined) return next()
+    const send = () => sendScripted(res, answer)
+    if (answer.delayMs) later(answer.delayMs, send)
+    else send()
+  })
+  app.use(express.json({ limit: '100kb' }))
+
+  app.post('/api/authenticate', (req, res) => {
+    const body = asRecord(req.body)
+    if (body?.username !== login.username || body?.password !== login.password) {
+      state.failedAuthentications += 1
+      return problem(res, 401, 'Unauthorized', 'Bad credentials')
+    }
+    state.authentications += 1
+    const rememberMe = body.rememberMe === 'true' || body.rememberMe === true
+    res.json({ id_token: tokens.issue(login.username, rememberMe ? ttl.rememberMe : ttl.normal) })
+  })
+
+  const api = express.Router()
+  api.use((req, res, next) => {
+    const header = req.get('authorization') ?? ''
+    const match = /^Bearer (\S+)$/.exec(header)
+    if (match?.[1] === undefined || !tokens.verify(match[1])) return problem(res, 401, 'Unauthorized', 'Full authentication is required')
+    next()
+  })
+
+  api.get('/users', (req, res) => {
+    const { externalId } = req.query
+    const behaviour = state.behaviour
+    const page = Math.max(0, Number.parseInt(String(req.query.page ?? '0'), 10) || 0)
+    const size = Math.min(behaviour.maxPageSize, Math.max(1, Number.parseInt(String(req.query.size ?? ''), 10) || behaviour.defaultPageSize))
+    // Substring, case-insensitive, on purpose: the contract says Leaf's filter is not documented as
+    // exact, so the sandbox is as loose as a real one could be and the client must compare itself.
+    const needle = typeof externalId === 'string' ? externalId.toLowerCase() : undefined
+    const all = [...state.users.values()].filter((user) => needle === undefined || (user.externalId ?? '').toLowerCase().includes(needle))
+    if (behaviour.totalCountHeader) res.set('X-Total-Count', String(all.length))
+    res.json(all.slice(page * size, page * size + size).map(userJson))
+  })
+
+  api.post('/users', (req, res) => {
+    const body = asRecord(req.body)
+    const externalId = body?.externalId
+    if (typeof externalId !== 'string' || externalId === '') return problem(res, 400, 'Bad Request', 'externalId is required')
+    const optional = (value: unknown) => (typeof value === 'string' ? value : null)
+    const user = state.addUser({ externalId, name: optional(body?.name), email: optional(body?.email) })
+    res.status(201).json(userJson(user))
+  })
+
+  api.get('/users/:id', (req, res) => {
+    const user = state.users.get(req.params.id)
+    if (user === undefined) return problem(res, 404, 'Not Found', 'Leaf user not found')
+    res.json(userJson(user))
+  })
+
+  api.get('/users/:id/raven-credentials', (req, res) => {
+    if (!state.users.has(req.params.id)) return problem(res, 404, 'Not Found', 'Leaf user not found')
+    const credential = state.credentialFor(req.params.id)
+    if (credential === undefined) return problem(res, 404, 'Not Found', 'Raven credentials not found')
+    res.json(credentialJson(credential))
+  })
+
+  api.post('/users/:id/raven-credentials', (req, res) => {
+    const leafUserId = req.params.id
+    if (!state.users.has(leafUserId)) return problem(res, 404, 'Not Found', 'Leaf user not found')
+    const body = asRecord(req.body)
+    const missing = ['clientId', 'clientSecret', 'refreshToken'].filter((key) => typeof body?.[key] !== 'string' || body[key] === '')
+    if (missing.length > 0) return problem(res, 400, 'Bad Request', `missing or empty: ${missing.join(', ')}`)
+    if (state.credentials.has(leafUserId)) {
+      const status = state.behaviour.duplicateCredentialStatus
+      return problem(res, status, 'Conflict', 'Leaf user already has Raven credentials')
+    }
+    const { clientId, clientSecret, refreshToken } = body as Record<string, string>
+    const credential = state.storeCredential(leafUserId, { clientId: clientId!, clientSecret: clientSecret!, refreshToken: refreshToken! })
+    const answer = () => res.status(201).json(credentialJson(credential))
+    const delayMs = faults.takeStoreThenTimeout()
+    if (delayMs === undefined) answer()
+    else later(delayMs, () => !res.writableEnded && !res.destroyed && answer())
+  })
+
+  api.delete('/users/:id/raven-credentials', (req, res) => {
+    if (!state.deleteCredential(req.params.id)) return problem(res, 404, 'Not Found', 'Raven credentials not found')
+    res.status(204).end()
+  })
+
+  api.get('/users/:id/raven-credentials/events', (req, res) => {
+    const events = state.events.get(req.params.id)
+    if (events !== undefined) return res.json(events)
+    if (state.behaviour.eventsWithoutCredential === 'empty') return res.json([])
+    problem(res, 404, 'Not Found', 'Raven credentials not found')
+  })
+
+  app.use(API_BASE, api)
+  app.use((req, res) => problem(res, 404, 'Not Found', `no route for ${req.method} ${req.path}`))
+  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    const type = (err as { type?: unknown }).type
+    if (type === 'entity.parse.failed') return problem(res, 400, 'Bad Request', 'malformed JSON')
+    if (type === 'entity.too.large') return problem(res, 413, 'Payload Too Large', 'body too large')
+    options.logger?.error({ err }, 'leaf sandbox error')
+    problem(res, 500, 'Internal Server Error', 'unexpected error')
+  })
+
+  const server = app.listen(options.port ?? 0, options.host ?? '127.0.0.1')
+  await once(server, 'listening')
+  const address = server.address() as AddressInfo
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
+  return {
+    url: `http://${host}:${address.port}`,
+    state,
+    faults,
+    close: async () => {
+      for (const timer of pending) clearTimeout(timer)
+      pending.clear()
+      const closed = new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve())))
+      // Delayed answers and keep-alive sockets would hold close() open.
+      server.closeAllConnections()
+      await closed
+    },
+  }
+}
+
+function sendScripted(res: Response, answer: ScriptedAnswer): void {
+  if (res.writableEnded || res.destroyed) return
+  res.status(answer.status)
+  if (answer.headers) res.set(answer.headers)
+  if (answer.body === undefined) res.end()
+  else res.json(answer.body)
+}
+
+/** Leaf (a JHipster application) answers errors as RFC 7807 problems. */
+function problem(res: Response, status: number, title: string, detail: string): void {
+  res.status(status).type('application/problem+json').send(JSON.stringify({ type: 'about:blank', title, status, detail }))
+}
+
+function asRecord(value: unknown): Record<string, unknown> | undefined {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined
+}
+
+function userJson(user: SandboxUser) {
+  return { ...user, phone: null, address: null, updatedTime: user.createdTime }
+}
+
+/** reference/: GET and POST answer the credential with its secrets; the service must strip them. */
+function credentialJson(credential: SandboxCredential) {
+  const { id, status, createdTime, clientId, clientSecret, refreshToken, accessToken, scopes } = credential
+  return { id, status, createdTime, tokenMetadata: { scopes }, clientId, clientSecret, refreshToken, accessToken }
+}
