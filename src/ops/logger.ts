@@ -1,4 +1,4 @@
-import { pino, type Logger, type LoggerOptions } from 'pino'
+import pino, { type DestinationStream, type Logger, type LoggerOptions } from 'pino'
 
 export type { Logger }
 
@@ -41,7 +41,7 @@ export const REDACT_PATHS = [
 export interface LoggerSettings {
   level?: string
   /** Where records go; defaults to stdout. Tests pass a collecting stream. */
-  destination?: NodeJS.WritableStream | pino.DestinationStream
+  destination?: NodeJS.WritableStream | DestinationStream
 }
 
 export function createLogger(settings: LoggerSettings = {}): Logger {

@@ -1,0 +1,100 @@
+import { Router, type Request, type Response } from 'express'
+import { z } from 'zod'
+
+import type { Config } from '../config/load-config.js'
+import { describeZodError, emailSchema, externalIdSchema, leafUserIdSchema, nameSchema } from '../http/params.js'
+import { problem } from '../http/problem.js'
+import { leafProblem } from '../http/upstream-problem.js'
+import type { LeafClient } from '../leaf/leaf-client.js'
+import type { Logger } from '../ops/logger.js'
+import { checkReturnTo } from './return-to.js'
+import type { ConnectStore } from './token-store.js'
+
+export const createConnectSessionBody = z
+  .strictObject({
+    leafUserId: leafUserIdSchema.optional(),
+    externalId: externalIdSchema.optional(),
+    name: nameSchema.optional(),
+    email: emailSchema.optional(),
+    returnTo: z.string().optional(),
+    mode: z.enum(['redirect', 'popup']).optional(),
+  })
+  .refine((body) => (body.leafUserId === undefined) !== (body.externalId === undefined), {
+    message: 'give exactly one of leafUserId or externalId',
+  })
+  .refine((body) => body.externalId !== undefined || (body.name === undefined && body.email === undefined), {
+    message: 'name and email are only used with externalId',
+  })
+
+export type CreateConnectSessionBody = z.infer<typeof createConnectSessionBody>
+
+export interface ConnectSessionReply {
+  id: string
+  connectUrl: string
+  leafUserId: string
+  expiresAt: string
+}
+
+export interface ConnectSessionDeps {
+  config: Config
+  connectStore: ConnectStore
+  leaf: LeafClient
+  logger: Logger
+}
+
+/** POST /v1/connect-sessions: a one-time link that starts the consent flow for one Leaf user. */
+export function connectSessionRoutes(deps: ConnectSessionDeps): Router {
+  const router = Router()
+  const log = deps.logger.child({ module: 'connect-sessions' })
+  router.post('/', async (req: Request, res: Response) => {
+    const body = parseBody(req.body)
+    const returnTo = body.returnTo === undefined ? undefined : checkReturnTo(body.returnTo, deps.config.returnToOrigins)
+    const leafUserId = await resolveLeafUser(deps.leaf, body)
+    const { token, record } = await deps.connectStore.create(
+      { leafUserId, mode: body.mode ?? 'redirect', ...(returnTo ? { returnTo } : {}) },
+      deps.config.connectSessionTtlSeconds,
+    )
+    log.info({ reqId: req.id, connectSessionId: record.id, leafUserId, apiKey: req.apiKeyId }, 'connect session created')
+    const reply: ConnectSessionReply = {
+      id: record.id,
+      connectUrl: `${deps.config.publicBaseUrl}/connect/raven?session=${token}`,
+      leafUserId,
+      expiresAt: record.expiresAt,
+    }
+    res.status(201).setHeader('Cache-Control', 'no-store').json(reply)
+  })
+  router.all('/', (_req, _res, next) => next(problem.methodNotAllowed('POST')))
+  return router
+}
+
+function parseBody(body: unknown): CreateConnectSessionBody {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw problem.invalidBody('The body must be a JSON object.')
+  }
+  const parsed = createConnectSessionBody.safeParse(body)
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]
+    if (issue?.path[0] === 'leafUserId') throw problem.invalidLeafUserId()
+    throw problem.invalidBody(describeZodError(parsed.error))
+  }
+  return parsed.data
+}
+
+async function resolveLeafUser(leaf: LeafClient, body: CreateConnectSessionBody): Promise<string> {
+  try {
+    if (body.leafUserId !== undefined) {
+      const user = await leaf.getUser(body.leafUserId)
+      if (!user) throw problem.notFound('leaf_user_not_found', 'Leaf does not know this leafUserId.')
+      return body.leafUserId
+    }
+    const user = await leaf.findOrCreateUserByExternalId({
+      externalId: body.externalId as string,
+      ...(body.name !== undefined ? { name: body.name } : {}),
+      ...(body.email !== undefined ? { email: body.email } : {}),
+    })
+    if (!leafUserIdSchema.safeParse(user.id).success) throw problem.upstreamUnavailable('Leaf')
+    return user.id
+  } catch (err) {
+    throw leafProblem(err)
+  }
+}

@@ -1,0 +1,54 @@
+import { createHash, randomBytes } from 'node:crypto'
+
+import type { Redis } from '../session/redis.js'
+
+/** What a connect session token stands for. Stored under the token's hash, never the token itself. */
+export interface ConnectSession {
+  id: string
+  leafUserId: string
+  returnTo?: string
+  mode: 'redirect' | 'popup'
+  createdAt: string
+  expiresAt: string
+}
+
+/** Prefixed so a leaked token is recognisable in a scan; 32 random bytes = 256 bits. */
+export const CONNECT_TOKEN_PREFIX = 'rc_cs_'
+const KEY_PREFIX = 'rc:cs:'
+
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex')
+}
+
+export function createConnectStore(redis: Redis) {
+  return {
+    /** Creates a one-time token; returns it (for the connectUrl only) with the stored record. */
+    async create(input: Omit<ConnectSession, 'id' | 'createdAt' | 'expiresAt'>, ttlSeconds: number) {
+      const token = CONNECT_TOKEN_PREFIX + randomBytes(32).toString('base64url')
+      const now = Date.now()
+      const record: ConnectSession = {
+        ...input,
+        id: 'cs_' + randomBytes(12).toString('base64url'),
+        createdAt: new Date(now).toISOString(),
+        expiresAt: new Date(now + ttlSeconds * 1000).toISOString(),
+      }
+      await redis.set(KEY_PREFIX + hashToken(token), JSON.stringify(record), 'EX', ttlSeconds)
+      return { token, record }
+    },
+
+    /**
+     * Atomically takes the token's record (GETDEL): of two concurrent launches with one token, exactly
+     * one gets it. Unknown, used and expired tokens all come back undefined, by design indistinguishable.
+     */
+    async consume(token: string): Promise<ConnectSession | undefined> {
+      if (!token.startsWith(CONNECT_TOKEN_PREFIX) || token.length > 100) return undefined
+      const raw = await redis.getdel(KEY_PREFIX + hashToken(token))
+      if (!raw) return undefined
+      const record = JSON.parse(raw) as ConnectSession
+      // Redis expiry is the primary guard; this covers clock-aligned edge cases.
+      return Date.parse(record.expiresAt) > Date.now() ? record : undefined
+    },
+  }
+}
+
+export type ConnectStore = ReturnType<typeof createConnectStore>

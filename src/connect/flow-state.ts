@@ -1,0 +1,72 @@
+import { createHash } from 'node:crypto'
+
+import type { Session, SessionData } from 'express-session'
+
+import type { Redis } from '../session/redis.js'
+import { FLOW_TTL_MS } from '../session/session-middleware.js'
+
+/** One consent flow in progress in this browser. Lives in the Redis session, keyed by a hash of its state. */
+export interface FlowRecord {
+  createdAt: number
+  codeVerifier: string
+  nonce?: string
+  returnTo?: string
+  mode: 'redirect' | 'popup'
+  leafUserId: string
+  connectSessionId: string
+}
+
+/** At most this many flows per browser (tabs); the oldest go first. Keeps session payloads small. */
+const MAX_FLOWS_PER_SESSION = 5
+
+export function stateKey(state: string): string {
+  return createHash('sha256').update(state).digest('base64url')
+}
+
+export function isLive(flow: FlowRecord, now = Date.now()): boolean {
+  return now - flow.createdAt < FLOW_TTL_MS
+}
+
+/** The live flows of a session plus a new one, oldest dropped beyond the cap. */
+export function withFlow(flows: SessionData['flows'], state: string, flow: FlowRecord): Record<string, FlowRecord> {
+  const now = Date.now()
+  const live = Object.entries(flows ?? {}).filter(([, existing]) => isLive(existing, now))
+  live.sort(([, a], [, b]) => a.createdAt - b.createdAt)
+  const kept = live.slice(Math.max(0, live.length - (MAX_FLOWS_PER_SESSION - 1)))
+  return Object.fromEntries([...kept, [stateKey(state), flow]])
+}
+
+export type TakeFlowResult =
+  | { kind: 'taken'; flow: FlowRecord }
+  | { kind: 'no_session' }
+  | { kind: 'unknown_state' }
+  | { kind: 'expired'; flow: FlowRecord }
+  | { kind: 'spent' }
+
+/**
+ * Takes the flow for `state` out of the session before anything else happens, so a replay finds
+ * nothing. Two concurrent callbacks can both read the flow from their copy of the session; the
+ * `SET NX` claim in Redis lets exactly one of them (on any instance) proceed to the code exchange.
+ */
+export async function takeFlow(session: Session & Partial<SessionData>, state: string, redis: Redis): Promise<TakeFlowResult> {
+  const flows = session.flows
+  if (!flows || Object.keys(flows).length === 0) return session.connected ? { kind: 'unknown_state' } : { kind: 'no_session' }
+  const key = stateKey(state)
+  const flow = flows[key]
+  if (!flow) return { kind: 'unknown_state' }
+  const claimed = await redis.set(`rc:state:${key}`, '1', 'PX', FLOW_TTL_MS, 'NX')
+  delete flows[key]
+  session.flows = flows
+  await saveSession(session)
+  if (claimed !== 'OK') return { kind: 'spent' }
+  if (!isLive(flow)) return { kind: 'expired', flow }
+  return { kind: 'taken', flow }
+}
+
+export function saveSession(session: Session): Promise<void> {
+  return new Promise((resolve, reject) => session.save((err) => (err ? reject(err) : resolve())))
+}
+
+export function regenerateSession(session: Session): Promise<void> {
+  return new Promise((resolve, reject) => session.regenerate((err) => (err ? reject(err) : resolve())))
+}

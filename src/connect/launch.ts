@@ -1,0 +1,84 @@
+import * as oidc from 'openid-client'
+import type { Request, Response } from 'express'
+
+import type { Config } from '../config/load-config.js'
+import type { ConnectStore } from '../connect-sessions/token-store.js'
+import type { Logger } from '../ops/logger.js'
+import type { Metrics } from '../ops/metrics.js'
+import type { RavenClient } from '../raven/raven-client.js'
+import { CONNECTED_TTL_MS, FLOW_TTL_MS } from '../session/session-middleware.js'
+import { regenerateSession, saveSession, withFlow } from './flow-state.js'
+import { renderLaunchErrorPage, renderUnavailablePage } from './pages.js'
+
+export interface LaunchDeps {
+  config: Config
+  connectStore: ConnectStore
+  raven: RavenClient
+  logger: Logger
+  metrics: Metrics
+}
+
+/**
+ * GET /connect/raven?session=<token>: consume the one-time token, start a flow in a fresh session id,
+ * save it, and only then send the browser to Raven.
+ */
+export function launchHandler(deps: LaunchDeps) {
+  const log = deps.logger.child({ module: 'launch' })
+  return async (req: Request, res: Response): Promise<void> => {
+    const token = singleQueryValue(req, 'session')
+    if (token === undefined) {
+      res.status(400).type('html').send(renderLaunchErrorPage('missing_link'))
+      return
+    }
+    // Resolve Raven before spending the token: a Raven outage must not burn the grower's link.
+    try {
+      await deps.raven.getConfiguration()
+    } catch {
+      res.status(503).setHeader('Retry-After', '30').type('html').send(renderUnavailablePage())
+      return
+    }
+    const connectSession = await deps.connectStore.consume(token)
+    if (!connectSession) {
+      log.info({ reqId: req.id }, 'launch refused: unknown, used or expired connect token')
+      res.status(410).type('html').send(renderLaunchErrorPage('invalid_link'))
+      return
+    }
+
+    const state = oidc.randomState()
+    const codeVerifier = oidc.randomPKCECodeVerifier()
+    const nonce = deps.config.raven.scopes.includes('openid') ? oidc.randomNonce() : undefined
+    const authorizationUrl = await deps.raven.authorizationUrl({
+      state,
+      nonce,
+      codeChallenge: await oidc.calculatePKCECodeChallenge(codeVerifier),
+    })
+
+    // Other tabs' flows survive the new session id; the old id (maybe planted by an attacker) dies.
+    const previousFlows = req.session.flows
+    const previousConnected = req.session.connected
+    await regenerateSession(req.session)
+    req.session.flows = withFlow(previousFlows, state, {
+      createdAt: Date.now(),
+      codeVerifier,
+      ...(nonce ? { nonce } : {}),
+      ...(connectSession.returnTo ? { returnTo: connectSession.returnTo } : {}),
+      mode: connectSession.mode,
+      leafUserId: connectSession.leafUserId,
+      connectSessionId: connectSession.id,
+    })
+    if (previousConnected && previousConnected.until > Date.now()) req.session.connected = previousConnected
+    req.session.cookie.maxAge = Math.max(FLOW_TTL_MS, Math.min(CONNECTED_TTL_MS, (previousConnected?.until ?? 0) - Date.now()))
+    await saveSession(req.session)
+
+    deps.metrics.flowsStarted.inc({ mode: connectSession.mode })
+    log.info({ reqId: req.id, connectSessionId: connectSession.id, leafUserId: connectSession.leafUserId }, 'flow started')
+    res.redirect(303, authorizationUrl.href)
+  }
+}
+
+/** The value of a query parameter given exactly once, from the raw query (repeats are refused). */
+export function singleQueryValue(req: Request, name: string): string | undefined {
+  const query = req.originalUrl.includes('?') ? req.originalUrl.slice(req.originalUrl.indexOf('?') + 1) : ''
+  const values = new URLSearchParams(query).getAll(name)
+  return values.length === 1 && values[0] !== '' ? values[0] : undefined
+}

@@ -1,0 +1,156 @@
+import type { ConnectOutcome, ConnectReason } from './outcome.js'
+
+/** Escapes text for HTML element content and double-quoted attributes. */
+export function escapeHtml(value: string): string {
+  return value.replace(/[&<>"'`=/]/g, (char) => `&#${char.charCodeAt(0)};`)
+}
+
+interface PageOptions {
+  title: string
+  heading: string
+  paragraphs: string[]
+  /** Attributes for <main>, e.g. data-raven; values are escaped here. */
+  mainAttributes?: Record<string, string>
+  /** Scripts from this origin only: the CSP forbids inline script. */
+  scripts?: string[]
+  tone: 'success' | 'error' | 'info'
+}
+
+/** The one layout every grower-facing page uses: small, readable on a phone, no inline script or style. */
+export function renderPage(options: PageOptions): string {
+  const attributes = Object.entries(options.mainAttributes ?? {})
+    .map(([name, value]) => ` ${name}="${escapeHtml(value)}"`)
+    .join('')
+  const scripts = (options.scripts ?? []).map((src) => `<script type="module" src="${escapeHtml(src)}"></script>`).join('')
+  const paragraphs = options.paragraphs.map((text) => `<p>${escapeHtml(text)}</p>`).join('\n      ')
+  return `<!doctype html>
+<html lang="en">
+  <head>
+    <meta charset="utf-8">
+    <meta name="viewport" content="width=device-width, initial-scale=1">
+    <meta name="robots" content="noindex">
+    <title>${escapeHtml(options.title)}</title>
+    <link rel="stylesheet" href="/assets/page.css">
+    ${scripts}
+  </head>
+  <body>
+    <main class="card tone-${options.tone}"${attributes}>
+      <h1>${escapeHtml(options.heading)}</h1>
+      ${paragraphs}
+    </main>
+  </body>
+</html>
+`
+}
+
+const ERROR_TEXT: Record<ConnectReason, { heading: string; text: string }> = {
+  access_denied: {
+    heading: 'Raven was not connected',
+    text: 'You chose not to allow access at Raven. Nothing was shared. If that was a mistake, go back to the app and choose Connect Raven again.',
+  },
+  raven_error: {
+    heading: 'Raven could not complete the connection',
+    text: 'Raven reported a problem while you were signing in. Go back to the app and try again in a few minutes.',
+  },
+  expired: {
+    heading: 'This connection attempt expired',
+    text: 'The sign-in took longer than 15 minutes, or your browser did not keep our cookie. Go back to the app and choose Connect Raven again.',
+  },
+  invalid_request: {
+    heading: 'This link is no longer valid',
+    text: 'This connection was already finished, or the link was changed or opened in another browser. Go back to the app and choose Connect Raven again.',
+  },
+  token_exchange_failed: {
+    heading: 'Raven did not confirm the connection',
+    text: 'Raven refused to complete the connection. Go back to the app and choose Connect Raven again.',
+  },
+  no_refresh_token: {
+    heading: 'Raven did not grant ongoing access',
+    text: 'Raven did not allow offline access, which is needed to keep your data in sync. Go back to the app, choose Connect Raven again and allow all requested access.',
+  },
+  leaf_rejected: {
+    heading: 'The connection could not be saved',
+    text: 'Raven connected, but the data platform refused to store the connection. Contact the app’s support and mention “leaf_rejected”.',
+  },
+  server_error: {
+    heading: 'Something went wrong on our side',
+    text: 'The connection could not be completed. Go back to the app and try again in a few minutes.',
+  },
+}
+
+/** The result page: the outcome in plain words, and machine-readable on <main>. */
+export function renderResultPage(outcome: ConnectOutcome): string {
+  const mainAttributes: Record<string, string> = { 'data-raven': outcome.raven }
+  if (outcome.raven === 'error') mainAttributes['data-reason'] = outcome.reason
+  if (outcome.raven === 'connected') {
+    return renderPage({
+      title: 'Raven connected',
+      heading: 'Raven is connected',
+      paragraphs: ['Your Raven account is now connected. You can close this page and return to the app.'],
+      mainAttributes,
+      tone: 'success',
+    })
+  }
+  if (outcome.raven === 'pending') {
+    return renderPage({
+      title: 'Raven connection in progress',
+      heading: 'Almost done',
+      paragraphs: [
+        'Raven accepted the connection and we are saving it. This usually finishes within a minute; the app will show it as connected.',
+        'You can close this page and return to the app.',
+      ],
+      mainAttributes,
+      tone: 'info',
+    })
+  }
+  const text = ERROR_TEXT[outcome.reason]
+  return renderPage({ title: text.heading, heading: text.heading, paragraphs: [text.text], mainAttributes, tone: 'error' })
+}
+
+/**
+ * The end of a popup flow: /assets/popup.js reads the result from <main> and posts it to the opener
+ * at `targetOrigin` only, then closes the window. Without an opener the page stays readable.
+ */
+export function renderPopupPage(outcome: ConnectOutcome, targetOrigin: string | undefined): string {
+  const page = renderResultPage(outcome)
+  const attributes = targetOrigin ? ` data-target-origin="${escapeHtml(targetOrigin)}"` : ''
+  return page
+    .replace('<main ', `<main${attributes} `)
+    .replace('<link rel="stylesheet" href="/assets/page.css">', '<link rel="stylesheet" href="/assets/page.css">\n    <script type="module" src="/assets/popup.js"></script>')
+}
+
+/** A launch link that cannot be used (unknown, used, expired or malformed). */
+export function renderLaunchErrorPage(kind: 'invalid_link' | 'missing_link'): string {
+  return renderPage({
+    title: 'Link not valid',
+    heading: kind === 'missing_link' ? 'This link is incomplete' : 'This link has expired or was already used',
+    paragraphs: [
+      'Connect links work once and only for a few minutes, to keep your account safe.',
+      'Go back to the app and choose Connect Raven again to get a fresh link.',
+    ],
+    mainAttributes: { 'data-raven': 'error', 'data-reason': kind === 'missing_link' ? 'invalid_request' : 'expired' },
+    tone: 'error',
+  })
+}
+
+/** Redis or Raven unreachable: nothing was changed, try again. */
+export function renderUnavailablePage(): string {
+  return renderPage({
+    title: 'Temporarily unavailable',
+    heading: 'Connecting Raven is temporarily unavailable',
+    paragraphs: ['Nothing was changed. Please go back to the app and try again in a minute.'],
+    mainAttributes: { 'data-raven': 'error', 'data-reason': 'server_error' },
+    tone: 'error',
+  })
+}
+
+/** Anything unexpected on a browser route: never a stack trace or the framework's default page. */
+export function renderErrorPage(status: number): string {
+  const heading = status === 404 ? 'Page not found' : status < 500 ? 'This request could not be handled' : 'Something went wrong on our side'
+  return renderPage({
+    title: heading,
+    heading,
+    paragraphs: ['Go back to the app and try again.'],
+    tone: 'error',
+  })
+}

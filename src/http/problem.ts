@@ -1,0 +1,99 @@
+import type { ErrorRequestHandler, Response } from 'express'
+
+import type { Logger } from '../ops/logger.js'
+import { isRedisUnavailable } from '../session/redis.js'
+
+/**
+ * An error with an RFC 9457 problem+json rendering. `code` is stable: host-app developers branch on it.
+ * `detail` is shown to the caller, so it never carries a secret or an upstream body.
+ */
+export class ProblemError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    readonly title: string,
+    readonly detail: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(`${code}: ${detail}`)
+    this.name = 'ProblemError'
+  }
+}
+
+/** The catalogue of problems the JSON routes answer with. */
+export const problem = {
+  badRequest: (code: string, detail: string) => new ProblemError(400, code, 'Bad request', detail),
+  invalidBody: (detail: string) => new ProblemError(400, 'invalid_body', 'Invalid request body', detail),
+  invalidJson: () => new ProblemError(400, 'invalid_json', 'Malformed JSON', 'The request body is not valid JSON.'),
+  invalidLeafUserId: () =>
+    new ProblemError(400, 'invalid_leaf_user_id', 'Invalid leafUserId', 'leafUserId must be 1-64 characters of A-Z, a-z, 0-9, _ and -.'),
+  unauthorized: () =>
+    new ProblemError(401, 'unauthorized', 'Unauthorized', 'Send a valid API key as Authorization: Bearer <key>.', {
+      'WWW-Authenticate': 'Bearer realm="raven-connect"',
+    }),
+  noBrowserSession: () =>
+    new ProblemError(401, 'no_session', 'No connected session', 'This browser has no recent Raven connection; start again from the app.'),
+  forbidden: (code: string, detail: string) => new ProblemError(403, code, 'Forbidden', detail),
+  notFound: (code: string, detail: string) => new ProblemError(404, code, 'Not found', detail),
+  methodNotAllowed: (allow: string) =>
+    new ProblemError(405, 'method_not_allowed', 'Method not allowed', `Allowed: ${allow}.`, { Allow: allow }),
+  conflict: (code: string, detail: string) => new ProblemError(409, code, 'Conflict', detail),
+  payloadTooLarge: () => new ProblemError(413, 'payload_too_large', 'Payload too large', 'JSON bodies are limited to 100 kB.'),
+  unsupportedMediaType: () =>
+    new ProblemError(415, 'unsupported_media_type', 'Unsupported media type', 'Send the body as application/json.'),
+  tooManyRequests: (retryAfterSeconds: number) =>
+    new ProblemError(429, 'rate_limited', 'Too many requests', `Slow down; retry after ${retryAfterSeconds} seconds.`, {
+      'Retry-After': String(retryAfterSeconds),
+    }),
+  upstreamUnavailable: (upstream: string) =>
+    new ProblemError(502, 'upstream_unavailable', 'Upstream unavailable', `${upstream} did not answer as expected; try again shortly.`),
+  serviceUnavailable: (detail: string) =>
+    new ProblemError(503, 'service_unavailable', 'Service unavailable', detail, { 'Retry-After': '5' }),
+  serverError: () => new ProblemError(500, 'server_error', 'Internal server error', 'Something went wrong on our side.'),
+}
+
+export function sendProblem(res: Response, error: ProblemError): void {
+  for (const [name, value] of Object.entries(error.headers)) res.setHeader(name, value)
+  res
+    .status(error.status)
+    .type('application/problem+json')
+    .send(
+      JSON.stringify({
+        type: `https://raven-connect.dev/problems/${error.code}`,
+        title: error.title,
+        status: error.status,
+        detail: error.detail,
+        code: error.code,
+      }),
+    )
+}
+
+/**
+ * Maps body-parser's own errors (too large, bad JSON, bad charset) to problems; anything else that is
+ * not a ProblemError becomes a generic 500, with the original kept for the log only.
+ */
+export function toProblem(err: unknown): ProblemError {
+  if (err instanceof ProblemError) return err
+  if (isRedisUnavailable(err)) return problem.serviceUnavailable('A backing store is unavailable; try again shortly.')
+  const type = (err as { type?: unknown })?.type
+  const status = (err as { status?: unknown })?.status
+  if (type === 'entity.too.large') return problem.payloadTooLarge()
+  if (type === 'entity.parse.failed') return problem.invalidJson()
+  if (type === 'encoding.unsupported' || type === 'charset.unsupported') return problem.unsupportedMediaType()
+  if (type === 'request.aborted') return new ProblemError(400, 'request_aborted', 'Bad request', 'The request was aborted.')
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    return new ProblemError(status, 'bad_request', 'Bad request', 'The request could not be processed.')
+  }
+  return problem.serverError()
+}
+
+export function problemErrorHandler(logger: Logger): ErrorRequestHandler {
+  return (err, req, res, next) => {
+    if (res.headersSent) return next(err)
+    const answer = toProblem(err)
+    if (answer.status === 503) logger.warn({ err: { message: (err as Error)?.message }, reqId: req.id }, 'backing store unavailable')
+    else if (answer.status >= 500) logger.error({ err, reqId: req.id }, 'request failed')
+    else if (!(err instanceof ProblemError)) logger.warn({ err: { message: (err as Error)?.message }, reqId: req.id }, 'bad request')
+    sendProblem(res, answer)
+  }
+}

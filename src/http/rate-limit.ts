@@ -1,0 +1,45 @@
+import { rateLimit, type RateLimitRequestHandler } from 'express-rate-limit'
+import { RedisStore, type RedisReply } from 'rate-limit-redis'
+import type { RequestHandler } from 'express'
+
+import type { Redis } from '../session/redis.js'
+import { problem } from './problem.js'
+
+export interface RateLimitOptions {
+  redis: Redis
+  perMinute: number
+  /** Separates the counters of the browser routes and /v1. */
+  prefix: string
+  /** Client key: the client IP by default; /v1 uses the API key id when one was valid. */
+  key?: (req: Parameters<RequestHandler>[0]) => string
+}
+
+/**
+ * A per-minute limit counted in Redis, so every instance shares it. Over the limit: 429 problem+json
+ * with Retry-After. A Redis failure is passed on as an error (503), not silently allowed or hung.
+ */
+export function createRateLimit(options: RateLimitOptions): RequestHandler {
+  if (options.perMinute === 0) return (_req, _res, next) => next()
+  const store = new RedisStore({
+    prefix: `rc:rl:${options.prefix}:`,
+    sendCommand: (command: string, ...args: string[]) => options.redis.call(command, ...args) as Promise<RedisReply>,
+  })
+  // The store loads its Lua scripts at construction and reloads them on the next hit if that failed;
+  // a failed first load (Redis down at start) must not become an unhandled rejection.
+  for (const pending of [store.incrementScriptSha, store.getScriptSha]) pending.catch(() => undefined)
+  const limiter: RateLimitRequestHandler = rateLimit({
+    windowMs: 60_000,
+    limit: options.perMinute,
+    standardHeaders: 'draft-7',
+    legacyHeaders: false,
+    store,
+    keyGenerator: options.key ?? ((req) => `ip:${req.ip ?? 'unknown'}`),
+    handler: (_req, _res, next, limitOptions) => {
+      const retryAfter = Math.max(1, Math.ceil(limitOptions.windowMs / 1000))
+      next(problem.tooManyRequests(retryAfter))
+    },
+    // Our key generators already namespace IPv6 addresses; silence the library's self-checks.
+    validate: { keyGeneratorIpFallback: false, trustProxy: false, xForwardedForHeader: false },
+  })
+  return limiter
+}

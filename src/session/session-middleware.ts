@@ -1,0 +1,45 @@
+import { RedisStore } from 'connect-redis'
+import session from 'express-session'
+import type { RequestHandler } from 'express'
+
+import type { Config } from '../config/load-config.js'
+import type { Redis } from './redis.js'
+
+/** A consent flow lives 15 minutes (contract); the browser keeps its Leaf user one hour after. */
+export const FLOW_TTL_MS = 15 * 60 * 1000
+export const CONNECTED_TTL_MS = 60 * 60 * 1000
+
+export const SESSION_KEY_PREFIX = 'rc:sess:'
+
+/** `__Host-` makes browsers insist on Secure, Path=/ and no Domain: a host-only cookie by construction. */
+export function sessionCookieName(config: Config): string {
+  return config.secureCookies ? '__Host-raven-connect' : 'raven-connect.sid'
+}
+
+/**
+ * express-session backed by connect-redis 8 (the last major that accepts ioredis). Sessions exist only
+ * for browsers that started a flow: `saveUninitialized: false` writes nothing for requests that never
+ * start one, and `resave: false` writes only when a flow step changed the session.
+ */
+export function createSessionMiddleware(config: Config, redis: Redis): RequestHandler {
+  const store = new RedisStore({ client: redis, prefix: SESSION_KEY_PREFIX })
+  const formPost = config.raven.responseMode === 'form_post'
+  return session({
+    name: sessionCookieName(config),
+    secret: config.sessionSecrets,
+    store,
+    resave: false,
+    saveUninitialized: false,
+    rolling: false,
+    unset: 'destroy',
+    cookie: {
+      httpOnly: true,
+      secure: config.secureCookies,
+      // Lax is sent on Raven's top-level redirect back; Strict would not be. form_post is a cross-site
+      // POST, which only a SameSite=None cookie survives.
+      sameSite: formPost ? 'none' : 'lax',
+      path: '/',
+      maxAge: FLOW_TTL_MS,
+    },
+  })
+}

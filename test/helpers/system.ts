@@ -1,0 +1,170 @@
+import { randomBytes } from 'node:crypto'
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+
+import type { Express } from 'express'
+
+import { buildApp } from '../../src/app.js'
+import { loadConfig, type Config } from '../../src/config/load-config.js'
+import type { CredentialDelivery } from '../../src/delivery/credential-delivery.js'
+import { LeafClient } from '../../src/leaf/leaf-client.js'
+import type { Logger } from '../../src/ops/logger.js'
+import { createMetrics, type Metrics } from '../../src/ops/metrics.js'
+import { RavenClient } from '../../src/raven/raven-client.js'
+import { connectRedis, createRedis, type Redis } from '../../src/session/redis.js'
+import { startLeafSandbox, type LeafSandbox } from '../../sandboxes/leaf/server.js'
+import { startRavenSandbox, type RavenSandbox } from '../../sandboxes/raven/server.js'
+import { TestBrowser } from './browser.js'
+import { captureLogs } from './log-capture.js'
+
+/** The secrets of one test system: unique per system so a leak scan can look for each of them. */
+export interface SystemSecrets {
+  apiKey: string
+  sessionSecret: string
+  ravenClientSecret: string
+  leafPassword: string
+  tokenEncryptionKey: string
+}
+
+export interface SystemOptions {
+  /** Extra or overriding environment variables for loadConfig. */
+  env?: Record<string, string | undefined>
+  /** Leaf client tuning for fast fault tests. */
+  leafTimeoutMs?: number
+  leafRetry?: { attempts?: number; baseDelayMs?: number; maxDelayMs?: number }
+  ravenTimeoutSeconds?: number
+  /** Register the sandbox client with this auth method (default client_secret_basic). */
+  ravenClientAuthMethod?: 'client_secret_basic' | 'client_secret_post'
+  delivery?: (deps: { config: Config; leaf: LeafClient; logger: Logger }) => CredentialDelivery
+  /** Skip the sandbox start (e.g. to test discovery against a Raven that is down). */
+  startRaven?: boolean
+}
+
+export interface TestSystem {
+  url: string
+  app: Express
+  server: Server
+  config: Config
+  secrets: SystemSecrets
+  raven: RavenSandbox
+  leaf: LeafSandbox
+  leafClient: LeafClient
+  ravenClient: RavenClient
+  redis: Redis
+  metrics: Metrics
+  logs: string[]
+  returnOrigin: string
+  /** A Leaf user that exists at the Leaf sandbox. */
+  newLeafUser(): string
+  /** POST /v1/connect-sessions with the API key; returns the parsed 201 body. */
+  createConnectSession(body: Record<string, unknown>): Promise<{ id: string; connectUrl: string; leafUserId: string; expiresAt: string }>
+  browser(): TestBrowser
+  close(): Promise<void>
+}
+
+export const RETURN_ORIGIN = 'https://app.example.test'
+
+/**
+ * Starts the whole system on loopback: Raven and Leaf sandboxes, a Redis client on the test Redis, and
+ * raven-connect itself on a free port, configured through loadConfig like production.
+ */
+export async function startSystem(options: SystemOptions = {}): Promise<TestSystem> {
+  const redisUrl = process.env.REDIS_URL
+  if (!redisUrl) throw new Error('REDIS_URL is not set: run the tests with npm test (global setup starts Redis)')
+  const secrets: SystemSecrets = {
+    apiKey: 'apikey_' + randomBytes(18).toString('base64url'),
+    sessionSecret: 'sess_' + randomBytes(24).toString('base64url'),
+    ravenClientSecret: 'ravensecret_' + randomBytes(18).toString('base64url'),
+    leafPassword: 'leafpw_' + randomBytes(12).toString('base64url'),
+    tokenEncryptionKey: randomBytes(32).toString('base64'),
+  }
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const port = (server.address() as AddressInfo).port
+  const publicBaseUrl = `http://127.0.0.1:${port}`
+  const clientId = 'raven-connect-test'
+  const raven =
+    options.startRaven === false
+      ? undefined
+      : await startRavenSandbox({
+          clients: [
+            {
+              clientId,
+              clientSecret: secrets.ravenClientSecret,
+              redirectUris: [`${publicBaseUrl}/connect/raven/callback`],
+              tokenAuthMethod: options.ravenClientAuthMethod ?? 'client_secret_basic',
+            },
+          ],
+        })
+  const leaf = await startLeafSandbox({ username: 'owner@leaf.test', password: secrets.leafPassword })
+  const config = loadConfig({
+    PORT: String(port),
+    PUBLIC_BASE_URL: publicBaseUrl,
+    REDIS_URL: redisUrl,
+    SESSION_SECRET: secrets.sessionSecret,
+    API_KEYS: secrets.apiKey,
+    RETURN_TO_ORIGINS: RETURN_ORIGIN,
+    RAVEN_ISSUER: raven?.issuer ?? 'http://127.0.0.1:9',
+    RAVEN_CLIENT_ID: clientId,
+    RAVEN_CLIENT_SECRET: secrets.ravenClientSecret,
+    LEAF_API_URL: leaf.url,
+    LEAF_USERNAME: 'owner@leaf.test',
+    LEAF_PASSWORD: secrets.leafPassword,
+    TOKEN_ENCRYPTION_KEY: secrets.tokenEncryptionKey,
+    RATE_LIMIT_PER_MINUTE: '0',
+    ...options.env,
+  })
+  const { logger, lines } = captureLogs()
+  const metrics = createMetrics({ defaultMetrics: false })
+  const redis = createRedis({ url: config.redisUrl, logger })
+  await connectRedis(redis)
+  const ravenClient = new RavenClient({ config, logger, metrics, timeoutSeconds: options.ravenTimeoutSeconds ?? 5 })
+  const leafClient = new LeafClient({
+    apiUrl: config.leaf.apiUrl,
+    auth: config.leaf.auth,
+    logger,
+    metrics,
+    timeoutMs: options.leafTimeoutMs ?? 2000,
+    retry: { attempts: 3, baseDelayMs: 20, maxDelayMs: 100, ...options.leafRetry },
+  })
+  const delivery = options.delivery?.({ config, leaf: leafClient, logger })
+  const app = buildApp({ config, redis, logger, metrics, raven: ravenClient, leaf: leafClient, ...(delivery ? { delivery } : {}) })
+  server.on('request', app)
+
+  const system: TestSystem = {
+    url: publicBaseUrl,
+    app,
+    server,
+    config,
+    secrets,
+    get raven(): RavenSandbox {
+      if (!raven) throw new Error('this system was started without the Raven sandbox')
+      return raven
+    },
+    leaf,
+    leafClient,
+    ravenClient,
+    redis,
+    metrics,
+    logs: lines,
+    returnOrigin: RETURN_ORIGIN,
+    newLeafUser: () => leaf.state.addUser({ externalId: `grower-${randomBytes(4).toString('hex')}` }).id,
+    async createConnectSession(body) {
+      const res = await fetch(`${publicBaseUrl}/v1/connect-sessions`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${secrets.apiKey}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify(body),
+      })
+      if (res.status !== 201) throw new Error(`connect session: ${res.status} ${await res.text()}`)
+      return (await res.json()) as { id: string; connectUrl: string; leafUserId: string; expiresAt: string }
+    },
+    browser: () => new TestBrowser(),
+    async close() {
+      server.closeAllConnections()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+      await Promise.all([raven?.close(), leaf.close()])
+      await redis.quit().catch(() => redis.disconnect())
+    },
+  }
+  return system
+}

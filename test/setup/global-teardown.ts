@@ -1,0 +1,6 @@
+import type { ThrowawayRedis } from './redis-server.js'
+
+export default async function globalTeardown(): Promise<void> {
+  const redis = (globalThis as { __ravenConnectRedis?: ThrowawayRedis }).__ravenConnectRedis
+  if (redis) await redis.stop()
+}
