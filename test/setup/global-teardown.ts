@@ -1,4 +1,4 @@
-import type { ThrowawayRedis } from './redis-server.js'
+import type { ThrowawayRedis } from './global-setup.js'
 
 export default async function globalTeardown(): Promise<void> {
   const redis = (globalThis as { __ravenConnectRedis?: ThrowawayRedis }).__ravenConnectRedis
