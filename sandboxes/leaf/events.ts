@@ -27,6 +27,7 @@ export function buildRavenEvents(credential: SandboxCredential, now: number): {
   const code = `code-${randomBytes(16).toString('base64url')}`
   const at = (offsetMs: number) => new Date(now + offsetMs).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z')
   const tokenUrl = 'https://auth.agsync.com/core/connect/token'
+  const callbackUrl = 'https://connect.example.com/connect/raven/callback'
 
   const events: SandboxEvent[] = [
     {
@@ -50,7 +51,12 @@ export function buildRavenEvents(credential: SandboxCredential, now: number): {
       id: randomUUID(),
       createdDate: at(2),
       statusCode: '200',
-      body: `grant_type=refresh_token&refresh_token=${credential.refreshToken}&client_id=${credential.clientId}&client_secret=${credential.clientSecret}`,
+      body: new URLSearchParams({
+        grant_type: 'refresh_token',
+        refresh_token: credential.refreshToken,
+        client_id: credential.clientId,
+        client_secret: credential.clientSecret,
+      }).toString(),
       headers: [
         'POST /core/connect/token HTTP/1.1',
         'Host: auth.agsync.com',
@@ -62,15 +68,19 @@ export function buildRavenEvents(credential: SandboxCredential, now: number): {
       id: randomUUID(),
       createdDate: at(3),
       statusCode: '401',
-      body: `GET https://api.agsync.com/api/v3/Growers?access_token=${credential.accessToken}&page=1 failed: {"error":"invalid_token","refresh_token":"${credential.refreshToken}"}`,
-      headers: `{Authorization=[Bearer ${credential.accessToken}], Cookie=[ASP.NET_SessionId=${sessionId}], Accept=[application/json]}`,
+      body:
+        `GET https://api.agsync.com/api/v3/Growers?access_token=${credential.accessToken}&page=1 failed: ` +
+        `{"error":"invalid_token","refresh_token":"${credential.refreshToken}"}`,
+      headers:
+        `{Authorization=[Bearer ${credential.accessToken}], Cookie=[ASP.NET_SessionId=${sessionId}], ` +
+        'Accept=[application/json]}',
     },
     {
       id: randomUUID(),
       createdDate: at(4),
       statusCode: '302',
-      body: `redirected to https://connect.example.com/connect/raven/callback?code=${code}&state=abc&id_token=${idToken}`,
-      headers: `Location: https://connect.example.com/connect/raven/callback?code=${code}&state=abc\nSet-Cookie: idsrv.session=${sessionId}; path=/`,
+      body: `redirected to ${callbackUrl}?code=${code}&state=abc&id_token=${idToken}`,
+      headers: `Location: ${callbackUrl}?code=${code}&state=abc\nSet-Cookie: idsrv.session=${sessionId}; path=/`,
     },
     {
       id: randomUUID(),

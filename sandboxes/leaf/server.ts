@@ -7,7 +7,13 @@ import { SandboxTokens } from './tokens.js'
 import type { Logger } from '../../src/ops/logger.js'
 
 export { LeafFaults, type ScriptedAnswer } from './faults.js'
-export { LeafSandboxState, type LeafSandboxBehaviour, type RequestLogEntry, type SandboxCredential, type SandboxUser } from './store.js'
+export {
+  LeafSandboxState,
+  type LeafSandboxBehaviour,
+  type RequestLogEntry,
+  type SandboxCredential,
+  type SandboxUser,
+} from './store.js'
 
 export interface LeafSandboxOptions {
   /** 0 (default) picks a free port. */
@@ -48,7 +54,10 @@ export async function startLeafSandbox(options: LeafSandboxOptions = {}): Promis
     pending.add(timer)
   }
   const login = { username: options.username ?? 'leaf-demo@example.com', password: options.password ?? 'leaf-sandbox' }
-  const ttl = { normal: options.tokenTtlSeconds ?? 86_400, rememberMe: options.rememberMeTokenTtlSeconds ?? THIRTY_DAYS }
+  const ttl = {
+    normal: options.tokenTtlSeconds ?? 86_400,
+    rememberMe: options.rememberMeTokenTtlSeconds ?? THIRTY_DAYS,
+  }
 
   const app = express()
   app.disable('x-powered-by')
@@ -83,19 +92,24 @@ export async function startLeafSandbox(options: LeafSandboxOptions = {}): Promis
   api.use((req, res, next) => {
     const header = req.get('authorization') ?? ''
     const match = /^Bearer (\S+)$/.exec(header)
-    if (match?.[1] === undefined || !tokens.verify(match[1])) return problem(res, 401, 'Unauthorized', 'Full authentication is required')
+    if (match?.[1] === undefined || !tokens.verify(match[1])) {
+      return problem(res, 401, 'Unauthorized', 'Full authentication is required')
+    }
     next()
   })
 
   api.get('/users', (req, res) => {
     const { externalId } = req.query
     const behaviour = state.behaviour
-    const page = Math.max(0, Number.parseInt(String(req.query.page ?? '0'), 10) || 0)
-    const size = Math.min(behaviour.maxPageSize, Math.max(1, Number.parseInt(String(req.query.size ?? ''), 10) || behaviour.defaultPageSize))
+    // Spring-style paging: `page` from 0, `size` defaulted and capped.
+    const page = Math.max(0, integer(req.query.page) ?? 0)
+    const size = Math.min(behaviour.maxPageSize, Math.max(1, integer(req.query.size) ?? behaviour.defaultPageSize))
     // Substring, case-insensitive, on purpose: the contract says Leaf's filter is not documented as
     // exact, so the sandbox is as loose as a real one could be and the client must compare itself.
     const needle = typeof externalId === 'string' ? externalId.toLowerCase() : undefined
-    const all = [...state.users.values()].filter((user) => needle === undefined || (user.externalId ?? '').toLowerCase().includes(needle))
+    const all = [...state.users.values()].filter(
+      (user) => needle === undefined || (user.externalId ?? '').toLowerCase().includes(needle),
+    )
     if (behaviour.totalCountHeader) res.set('X-Total-Count', String(all.length))
     res.json(all.slice(page * size, page * size + size).map(userJson))
   })
@@ -103,7 +117,9 @@ export async function startLeafSandbox(options: LeafSandboxOptions = {}): Promis
   api.post('/users', (req, res) => {
     const body = asRecord(req.body)
     const externalId = body?.externalId
-    if (typeof externalId !== 'string' || externalId === '') return problem(res, 400, 'Bad Request', 'externalId is required')
+    if (typeof externalId !== 'string' || externalId === '') {
+      return problem(res, 400, 'Bad Request', 'externalId is required')
+    }
     const optional = (value: unknown) => (typeof value === 'string' ? value : null)
     const user = state.addUser({ externalId, name: optional(body?.name), email: optional(body?.email) })
     res.status(201).json(userJson(user))
@@ -126,14 +142,15 @@ export async function startLeafSandbox(options: LeafSandboxOptions = {}): Promis
     const leafUserId = req.params.id
     if (!state.users.has(leafUserId)) return problem(res, 404, 'Not Found', 'Leaf user not found')
     const body = asRecord(req.body)
-    const missing = ['clientId', 'clientSecret', 'refreshToken'].filter((key) => typeof body?.[key] !== 'string' || body[key] === '')
+    const fields = ['clientId', 'clientSecret', 'refreshToken'] as const
+    const missing = fields.filter((key) => typeof body?.[key] !== 'string' || body[key] === '')
     if (missing.length > 0) return problem(res, 400, 'Bad Request', `missing or empty: ${missing.join(', ')}`)
     if (state.credentials.has(leafUserId)) {
       const status = state.behaviour.duplicateCredentialStatus
       return problem(res, status, 'Conflict', 'Leaf user already has Raven credentials')
     }
-    const { clientId, clientSecret, refreshToken } = body as Record<string, string>
-    const credential = state.storeCredential(leafUserId, { clientId: clientId!, clientSecret: clientSecret!, refreshToken: refreshToken! })
+    const { clientId, clientSecret, refreshToken } = body as Record<(typeof fields)[number], string>
+    const credential = state.storeCredential(leafUserId, { clientId, clientSecret, refreshToken })
     const answer = () => res.status(201).json(credentialJson(credential))
     const delayMs = faults.takeStoreThenTimeout()
     if (delayMs === undefined) answer()
@@ -191,11 +208,18 @@ function sendScripted(res: Response, answer: ScriptedAnswer): void {
 
 /** Leaf (a JHipster application) answers errors as RFC 7807 problems. */
 function problem(res: Response, status: number, title: string, detail: string): void {
-  res.status(status).type('application/problem+json').send(JSON.stringify({ type: 'about:blank', title, status, detail }))
+  const body = JSON.stringify({ type: 'about:blank', title, status, detail })
+  res.status(status).type('application/problem+json').send(body)
+}
+
+function integer(value: unknown): number | undefined {
+  const parsed = Number.parseInt(String(value ?? ''), 10)
+  return Number.isNaN(parsed) ? undefined : parsed
 }
 
 function asRecord(value: unknown): Record<string, unknown> | undefined {
-  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined
+  return value as Record<string, unknown>
 }
 
 function userJson(user: SandboxUser) {

@@ -99,7 +99,9 @@ export class LeafSandboxState {
   credentialFor(leafUserId: string): SandboxCredential | undefined {
     const credential = this.credentials.get(leafUserId)
     if (credential !== undefined && credential.status === this.behaviour.createdStatus) {
-      if (Date.now() - credential.createdAtMs >= this.behaviour.processingMs) credential.status = this.behaviour.activeStatus
+      // Leaf checks a new credential in the background, then reports its outcome in `status`.
+      const processed = Date.now() - credential.createdAtMs >= this.behaviour.processingMs
+      if (processed) credential.status = this.behaviour.activeStatus
     }
     return credential
   }

@@ -11,7 +11,8 @@ export class SandboxTokens {
   issue(subject: string, ttlSeconds: number): string {
     const now = Math.floor(Date.now() / 1000)
     const header = encode({ alg: 'HS256', typ: 'JWT' })
-    const payload = encode({ sub: subject, auth: 'ROLE_USER', iat: now, exp: now + ttlSeconds, gen: this.generation, jti: randomUUID() })
+    const claims = { sub: subject, auth: 'ROLE_USER', iat: now, exp: now + ttlSeconds, gen: this.generation }
+    const payload = encode({ ...claims, jti: randomUUID() })
     return `${header}.${payload}.${this.sign(`${header}.${payload}`)}`
   }
 

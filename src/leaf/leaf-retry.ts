@@ -52,9 +52,17 @@ const NOT_SENT_CODES = new Set([
   'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
 ])
 
+/*
+ * Duck-typed rather than `instanceof Error`: fetch's errors (undici TypeError, DOMException) can come
+ * from another realm (Jest's vm contexts, worker threads), where instanceof is false.
+ */
+function isErrorLike(value: unknown): value is { name?: unknown; code?: unknown; cause?: unknown } {
+  return value !== null && typeof value === 'object'
+}
+
 export function networkErrorCode(err: unknown): string | undefined {
   let current: unknown = err
-  for (let depth = 0; depth < 4 && current instanceof Error; depth += 1) {
+  for (let depth = 0; depth < 4 && isErrorLike(current); depth += 1) {
     const code = (current as { code?: unknown }).code
     if (typeof code === 'string') return code
     current = (current as { cause?: unknown }).cause
@@ -68,5 +76,5 @@ export function wasNeverSent(err: unknown): boolean {
 }
 
 export function isTimeout(err: unknown): boolean {
-  return err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError')
+  return isErrorLike(err) && (err.name === 'TimeoutError' || err.name === 'AbortError')
 }

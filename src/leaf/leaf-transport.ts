@@ -1,9 +1,9 @@
 import { performance } from 'node:perf_hooks'
-import type { z } from 'zod'
 import { LeafError } from './leaf-errors.js'
 import { authenticateResponseSchema } from './leaf-schemas.js'
 import { backoffDelayMs, isTimeout, parseRetryAfterMs, sleep, wasNeverSent, type RetryPolicy } from './leaf-retry.js'
 import { LeafTokenSource, type LeafAuth } from './leaf-token.js'
+import type { z } from 'zod'
 import type { Logger } from '../ops/logger.js'
 import type { Metrics } from '../ops/metrics.js'
 

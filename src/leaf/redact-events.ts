@@ -53,9 +53,11 @@ export function redactJson(value: unknown): unknown {
 
 // A JWT anywhere (id tokens, access tokens): three base64url segments starting with `{"`.
 const JWT = /eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]*)?/g
-// Authorization schemes followed by their credentials; Basic only with a base64-looking value so
-// the English word "basic" survives.
-const AUTH_SCHEME = /\b(?:Bearer|Token|Digest|Negotiate|NTLM|MAC|DPoP)\s+[A-Za-z0-9\-._~+/]+=*|\bBasic\s+[A-Za-z0-9+/]{8,}={0,2}/gi
+// Authorization schemes followed by their credentials. Bearer takes any token (but not a
+// WWW-Authenticate `Bearer realm="…"`); other schemes need a long, token-like value so English
+// ("token was", "basic setup") survives.
+const AUTH_SCHEME =
+  /\b(?:Bearer|DPoP)\s+(?![A-Za-z]+=")[A-Za-z0-9\-._~+/]+=*|\b(?:Basic|Token|Digest|Negotiate|NTLM|MAC)\s+[A-Za-z0-9\-._~+/]{16,}=*/gi
 // "key": "value" in text that is not parseable JSON (truncated, or escaped inside another string).
 const JSON_PAIR = /(\\*")([A-Za-z0-9_.-]{1,64})\1(\s*:\s*)\1((?:(?!\1)[^\r\n])*)\1/g
 // key=value in query strings, form bodies, `{Authorization=[Bearer …]}` map dumps and cookies.
