@@ -1,5 +1,7 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto'
 
+import { errors } from 'oidc-provider'
+
 import { createMemoryAdapter } from './memory-adapter.js'
 import { errorPage } from './views.js'
 
@@ -65,7 +67,14 @@ export function buildProviderConfig(clients: SandboxClient[], grower: SandboxGro
       // Our own login and consent pages replace the dev ones (see interactions.ts).
       devInteractions: { enabled: false },
       // RFC 7009: Raven does not document one, the sandbox has one so revocation can be tested.
-      revocation: { enabled: true },
+      revocation: {
+        enabled: true,
+        // RFC 7009 §2.1: a client may revoke only its own tokens; same rule as oidc-provider's default.
+        allowedPolicy: async (_ctx, client, token) => {
+          if (token.clientId !== client.clientId) throw new errors.InvalidRequest('client is not authorized to revoke the presented token')
+          return true
+        },
+      },
       userinfo: { enabled: true },
       rpInitiatedLogout: { enabled: false },
       // Raven documents none of these; off, so a client that relied on them would fail here first.

@@ -127,7 +127,10 @@ declare module 'oidc-provider' {
     }
     features: {
       devInteractions: { enabled: boolean }
-      revocation: { enabled: boolean }
+      revocation: {
+        enabled: boolean
+        allowedPolicy?: (ctx: KoaContext, client: ClientModel, token: { clientId: string }) => Promise<boolean>
+      }
       userinfo?: { enabled: boolean }
       rpInitiatedLogout?: { enabled: boolean }
       introspection?: { enabled: boolean }
@@ -171,5 +174,6 @@ declare module 'oidc-provider' {
 
   export const errors: {
     SessionNotFound: new (description?: string) => Error
+    InvalidRequest: new (description?: string) => Error
   }
 }
