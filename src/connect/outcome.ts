@@ -28,7 +28,8 @@ export function classifyFailure(err: unknown): ConnectReason {
   if (err instanceof RavenAuthorizationError) return err.error === 'access_denied' ? 'access_denied' : 'raven_error'
   if (err instanceof AuthorizationResponseRejected) return 'invalid_request'
   if (err instanceof TokenExchangeError) return 'token_exchange_failed'
-  if (err instanceof LeafError && err.kind === 'rejected') return 'leaf_rejected'
+  // A 4xx other than 401/429 from Leaf is final; 404 here means Leaf no longer knows the user.
+  if (err instanceof LeafError && (err.kind === 'rejected' || err.kind === 'not_found')) return 'leaf_rejected'
   return 'server_error'
 }
 
