@@ -22,7 +22,9 @@ import type { LeafClient } from './leaf/leaf-client.js'
 import { healthRoutes } from './ops/health-routes.js'
 import type { Logger } from './ops/logger.js'
 import type { Metrics } from './ops/metrics.js'
+import { openApiRoutes } from './ops/openapi.js'
 import type { RavenClient } from './raven/raven-client.js'
+import { sdkRoutes } from './sdk/sdk-route.js'
 import type { Redis } from './session/redis.js'
 import { createSessionMiddleware } from './session/session-middleware.js'
 
@@ -57,6 +59,8 @@ export function buildApp(deps: AppDeps): Express {
 
   app.use(healthRoutes({ redis, raven: deps.raven, metrics, isShuttingDown: deps.isShuttingDown ?? (() => false) }))
   app.use('/assets', express.static(PUBLIC_DIR, { index: false, fallthrough: true, maxAge: '1h' }))
+  app.use(sdkRoutes(config.returnToOrigins))
+  app.use(openApiRoutes(config.publicBaseUrl))
 
   // Host backend. The limiter runs before the key check so that guessing keys is limited too.
   const v1 = express.Router()

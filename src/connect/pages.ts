@@ -80,19 +80,37 @@ const ERROR_TEXT: Record<ConnectReason, { heading: string; text: string }> = {
 
 /** The result page: the outcome in plain words, and machine-readable on <main>. */
 export function renderResultPage(outcome: ConnectOutcome): string {
+  return renderPage(resultPageOptions(outcome))
+}
+
+/**
+ * The end of a popup flow: /assets/popup.js reads the result from <main> and posts it to the opener
+ * at `targetOrigin` (the returnTo origin) only, then closes the window. Without an opener, or without a
+ * returnTo to post to, the script does nothing and the page reads like the redirect-mode result page.
+ */
+export function renderPopupPage(outcome: ConnectOutcome, targetOrigin: string | undefined): string {
+  const options = resultPageOptions(outcome)
+  return renderPage({
+    ...options,
+    mainAttributes: { ...options.mainAttributes, ...(targetOrigin ? { 'data-target-origin': targetOrigin } : {}) },
+    scripts: ['/assets/popup.js'],
+  })
+}
+
+function resultPageOptions(outcome: ConnectOutcome): PageOptions {
   const mainAttributes: Record<string, string> = { 'data-raven': outcome.raven }
   if (outcome.raven === 'error') mainAttributes['data-reason'] = outcome.reason
   if (outcome.raven === 'connected') {
-    return renderPage({
+    return {
       title: 'Raven connected',
       heading: 'Raven is connected',
       paragraphs: ['Your Raven account is now connected. You can close this page and return to the app.'],
       mainAttributes,
       tone: 'success',
-    })
+    }
   }
   if (outcome.raven === 'pending') {
-    return renderPage({
+    return {
       title: 'Raven connection in progress',
       heading: 'Almost done',
       paragraphs: [
@@ -101,22 +119,10 @@ export function renderResultPage(outcome: ConnectOutcome): string {
       ],
       mainAttributes,
       tone: 'info',
-    })
+    }
   }
   const text = ERROR_TEXT[outcome.reason]
-  return renderPage({ title: text.heading, heading: text.heading, paragraphs: [text.text], mainAttributes, tone: 'error' })
-}
-
-/**
- * The end of a popup flow: /assets/popup.js reads the result from <main> and posts it to the opener
- * at `targetOrigin` only, then closes the window. Without an opener the page stays readable.
- */
-export function renderPopupPage(outcome: ConnectOutcome, targetOrigin: string | undefined): string {
-  const page = renderResultPage(outcome)
-  const attributes = targetOrigin ? ` data-target-origin="${escapeHtml(targetOrigin)}"` : ''
-  return page
-    .replace('<main ', `<main${attributes} `)
-    .replace('<link rel="stylesheet" href="/assets/page.css">', '<link rel="stylesheet" href="/assets/page.css">\n    <script type="module" src="/assets/popup.js"></script>')
+  return { title: text.heading, heading: text.heading, paragraphs: [text.text], mainAttributes, tone: 'error' }
 }
 
 /** A launch link that cannot be used (unknown, used, expired or malformed). */
