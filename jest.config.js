@@ -9,8 +9,8 @@ export default {
     '^.+\\.ts$': ['ts-jest', { useESM: true, diagnostics: false }],
   },
   testMatch: ['<rootDir>/test/**/*.test.ts'],
-  globalSetup: '<rootDir>/test/setup/global-setup.ts',
-  globalTeardown: '<rootDir>/test/setup/global-teardown.ts',
+  globalSetup: '<rootDir>/test/setup/jest-global-setup.js',
+  globalTeardown: '<rootDir>/test/setup/jest-global-teardown.js',
   testTimeout: 20000,
   // Two cores: two workers keep the machine responsive while sandboxes run inside each worker.
   maxWorkers: 2,

@@ -33,6 +33,8 @@ export interface LeafSandbox {
   close(): Promise<void>
   state: LeafSandboxState
   faults: LeafFaults
+  /** Every API owner token this sandbox issued (for leak scans). */
+  issuedTokens(): readonly string[]
 }
 
 const THIRTY_DAYS = 30 * 24 * 3600
@@ -187,6 +189,7 @@ export async function startLeafSandbox(options: LeafSandboxOptions = {}): Promis
     url: `http://${host}:${address.port}`,
     state,
     faults,
+    issuedTokens: () => [...tokens.issued],
     close: async () => {
       for (const timer of pending) clearTimeout(timer)
       pending.clear()

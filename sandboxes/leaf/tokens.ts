@@ -7,13 +7,17 @@ import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypt
 export class SandboxTokens {
   private readonly key = randomBytes(32)
   generation = 0
+  /** Every token issued, so a leak scan can look for each of them. */
+  readonly issued: string[] = []
 
   issue(subject: string, ttlSeconds: number): string {
     const now = Math.floor(Date.now() / 1000)
     const header = encode({ alg: 'HS256', typ: 'JWT' })
     const claims = { sub: subject, auth: 'ROLE_USER', iat: now, exp: now + ttlSeconds, gen: this.generation }
     const payload = encode({ ...claims, jti: randomUUID() })
-    return `${header}.${payload}.${this.sign(`${header}.${payload}`)}`
+    const token = `${header}.${payload}.${this.sign(`${header}.${payload}`)}`
+    this.issued.push(token)
+    return token
   }
 
   verify(token: string): boolean {
