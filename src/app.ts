@@ -1,12 +1,12 @@
 import { fileURLToPath } from 'node:url'
 
-import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express'
+import express, { type Express, type RequestHandler } from 'express'
 import helmet from 'helmet'
 
 import type { Config } from './config/load-config.js'
 import { callbackHandler } from './connect/callback.js'
 import { launchHandler } from './connect/launch.js'
-import { renderErrorPage, renderUnavailablePage } from './connect/pages.js'
+import { renderErrorPage } from './connect/pages.js'
 import { connectSessionRoutes } from './connect-sessions/routes.js'
 import { createConnectStore } from './connect-sessions/token-store.js'
 import { browserConnectionRoutes } from './connection/browser-routes.js'
@@ -15,9 +15,12 @@ import { v1ConnectionRoutes } from './connection/v1-routes.js'
 import { createInlineDelivery, type CredentialDelivery } from './delivery/credential-delivery.js'
 import { requireApiKey } from './http/api-key.js'
 import { credentialedCors } from './http/cors.js'
-import { problem, problemErrorHandler, toProblem } from './http/problem.js'
+import { browserErrorHandler, finalErrorHandler } from './http/error-handlers.js'
+import { jsonBody } from './http/json-body.js'
+import { problem } from './http/problem.js'
 import { createRateLimit } from './http/rate-limit.js'
 import { requestContext } from './http/request-context.js'
+import { requestLimits } from './http/request-limits.js'
 import type { LeafClient } from './leaf/leaf-client.js'
 import { healthRoutes } from './ops/health-routes.js'
 import type { Logger } from './ops/logger.js'
@@ -56,6 +59,7 @@ export function buildApp(deps: AppDeps): Express {
   app.set('query parser', 'simple')
   app.use(requestContext(logger, metrics))
   app.use(securityHeaders())
+  app.use(requestLimits())
 
   app.use(healthRoutes({ redis, raven: deps.raven, metrics, isShuttingDown: deps.isShuttingDown ?? (() => false) }))
   app.use('/assets', express.static(PUBLIC_DIR, { index: false, fallthrough: true, maxAge: '1h' }))
@@ -67,7 +71,7 @@ export function buildApp(deps: AppDeps): Express {
   v1.use(identifyApiKey(config.apiKeys))
   v1.use(createRateLimit({ redis, perMinute: config.rateLimitPerMinute, prefix: 'v1', key: (req) => req.apiKeyId ?? `ip:${req.ip}` }))
   v1.use(requireApiKey(config.apiKeys))
-  v1.use(requireJsonBody(), express.json({ limit: '100kb', strict: true, type: () => true }))
+  v1.use(jsonBody('100kb'))
   v1.use('/connect-sessions', connectSessionRoutes({ config, connectStore, leaf: deps.leaf, logger }))
   v1.use(v1ConnectionRoutes(connections))
   app.use('/v1', v1)
@@ -76,10 +80,14 @@ export function buildApp(deps: AppDeps): Express {
   const browserLimit = createRateLimit({ redis, perMinute: config.rateLimitPerMinute, prefix: 'browser' })
   const flow = express.Router()
   flow.use(flowPageHeaders(), browserLimit, session)
+  // HEAD would run the launch and burn the one-time link for a link checker: only GET starts a flow.
+  flow.head('/raven', (_req, _res, next) => next(problem.methodNotAllowed('GET')))
   flow.get('/raven', launchHandler({ config, connectStore, raven: deps.raven, logger, metrics }))
   const callback = callbackHandler({ config, raven: deps.raven, delivery, redis, logger, metrics })
   flow.get('/raven/callback', callback)
   flow.post('/raven/callback', express.text({ type: 'application/x-www-form-urlencoded', limit: '16kb' }), callback)
+  flow.all('/raven', (_req, _res, next) => next(problem.methodNotAllowed('GET')))
+  flow.all('/raven/callback', (_req, _res, next) => next(problem.methodNotAllowed('GET, POST')))
   flow.use((_req, res) => void res.status(404).type('html').send(renderErrorPage(404)))
   flow.use(browserErrorHandler(logger))
   app.use('/connect', flow)
@@ -91,7 +99,7 @@ export function buildApp(deps: AppDeps): Express {
   app.use('/api', api)
 
   app.use((req, _res, next) => next(problem.notFound('not_found', `No route for ${req.method} ${req.path.slice(0, 100)}.`)))
-  app.use(problemErrorHandler(logger))
+  app.use(finalErrorHandler(logger))
   return app
 }
 
@@ -135,29 +143,7 @@ function identifyApiKey(apiKeys: string[]): RequestHandler {
   return (req, res, next) => check(req, res, () => next())
 }
 
-/** POST bodies on /v1 must be JSON: anything else is a 415 before parsing. */
-function requireJsonBody(): RequestHandler {
-  return (req, _res, next) => {
-    const hasBody = req.headers['content-length'] !== undefined ? req.headers['content-length'] !== '0' : req.headers['transfer-encoding'] !== undefined
-    if (!hasBody) return next()
-    if (!req.is('application/json')) return next(problem.unsupportedMediaType())
-    next()
-  }
-}
-
 /** Session store failures (Redis down) surface as errors the handlers turn into 503. */
 function guardSession(session: RequestHandler): RequestHandler {
   return (req, res, next) => session(req, res, (err?: unknown) => next(err))
-}
-
-/** Browser routes answer errors with a readable page, never JSON, a stack trace or Express's page. */
-function browserErrorHandler(logger: Logger): ErrorRequestHandler {
-  return (err, req, res, next) => {
-    if (res.headersSent) return next(err)
-    const answer = toProblem(err)
-    if (answer.status >= 500 && answer.status !== 503) logger.error({ err, reqId: req.id }, 'browser request failed')
-    for (const [name, value] of Object.entries(answer.headers)) res.setHeader(name, value)
-    const page = answer.status === 503 ? renderUnavailablePage() : renderErrorPage(answer.status)
-    res.status(answer.status).type('html').send(page)
-  }
 }

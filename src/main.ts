@@ -1,7 +1,6 @@
-import type { Server } from 'node:http'
-
 import { buildApp } from './app.js'
 import { ConfigError, loadConfig, type Config } from './config/load-config.js'
+import { createHardenedServer } from './http/server-hardening.js'
 import { LeafClient } from './leaf/leaf-client.js'
 import { createLogger, type Logger } from './ops/logger.js'
 import { createMetrics } from './ops/metrics.js'
@@ -38,10 +37,11 @@ async function main(): Promise<void> {
 
   let shuttingDown = false
   const app = buildApp({ config, redis, logger, metrics, raven, leaf, isShuttingDown: () => shuttingDown })
-  const server = app.listen(config.port, () => {
+  // Tightened timeouts and parser-error answers live in http/server-hardening.ts (the tests use it too).
+  const server = createHardenedServer(app)
+  server.listen(config.port, () => {
     logger.info({ port: config.port, publicBaseUrl: config.publicBaseUrl }, 'raven-connect listening')
   })
-  tightenTimeouts(server)
 
   const shutdown = async (signal: string) => {
     if (shuttingDown) return
@@ -62,14 +62,6 @@ async function main(): Promise<void> {
   }
   process.on('SIGTERM', () => void shutdown('SIGTERM'))
   process.on('SIGINT', () => void shutdown('SIGINT'))
-}
-
-/** Node's defaults (headers 60 s, request 300 s) let slow clients hold sockets far too long. */
-export function tightenTimeouts(server: Server): void {
-  server.headersTimeout = 10_000
-  server.requestTimeout = 30_000
-  server.keepAliveTimeout = 5_000
-  server.maxHeadersCount = 100
 }
 
 function installProcessHandlers(logger: Logger): void {

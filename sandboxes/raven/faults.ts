@@ -108,6 +108,7 @@ async function token(ctx: KoaContext, next: () => Promise<void>, deps: FaultDeps
   const form = ctx.oidc?.body
   stats.recordTokenRequest(form)
   if (ctx.status === 200 && isRecord(ctx.body)) {
+    stats.recordTokenAnswer(ctx.body)
     const code = field(form, 'grant_type') === 'authorization_code' ? field(form, 'code') : undefined
     const refreshToken = ctx.body.refresh_token
     if (code) stats.recordIssued(code, typeof refreshToken === 'string' ? refreshToken : undefined)

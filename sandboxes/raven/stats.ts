@@ -21,6 +21,11 @@ export interface RavenStats {
   /** The refresh token issued for this code, if any: for tests about ambiguous or lost responses. */
   refreshTokenForCode(code: string): string | undefined
   wasRevoked(token: string): boolean
+  /**
+   * Every token value the sandbox handed out (access, refresh and ID tokens of every 200 token answer)
+   * and every authorization code presented at the token endpoint: what a leak scan looks for.
+   */
+  issuedValues(): string[]
   reset(): void
 }
 
@@ -29,6 +34,7 @@ export interface StatsRecorder extends RavenStats {
   recordAuthorization(): void
   recordTokenRequest(form: URLSearchParams | Record<string, unknown> | undefined): void
   recordIssued(code: string, refreshToken: string | undefined): void
+  recordTokenAnswer(body: Record<string, unknown>): void
   recordRevocation(form: URLSearchParams | Record<string, unknown> | undefined): void
 }
 
@@ -40,6 +46,7 @@ export function createStats(): StatsRecorder {
   const perCode = new Map<string, number>()
   const issued = new Map<string, string | undefined>()
   const revocations: RevocationRecord[] = []
+  const issuedValues = new Set<string>()
 
   return {
     get tokenRequests() {
@@ -61,10 +68,12 @@ export function createStats(): StatsRecorder {
     codeExchanged: (code) => issued.has(code),
     refreshTokenForCode: (code) => issued.get(code),
     wasRevoked: (token) => revocations.some((r) => r.token === token),
+    issuedValues: () => [...issuedValues, ...perCode.keys()],
     reset() {
       tokenRequests = refreshGrants = discoveryRequests = authorizationRequests = 0
       perCode.clear()
       issued.clear()
+      issuedValues.clear()
       revocations.length = 0
     },
     recordDiscovery: () => void discoveryRequests++,
@@ -77,6 +86,12 @@ export function createStats(): StatsRecorder {
       if (grantType === 'authorization_code' && code) perCode.set(code, (perCode.get(code) ?? 0) + 1)
     },
     recordIssued: (code, refreshToken) => void issued.set(code, refreshToken),
+    recordTokenAnswer(body) {
+      for (const name of ['access_token', 'refresh_token', 'id_token']) {
+        const value = body[name]
+        if (typeof value === 'string' && value !== '') issuedValues.add(value)
+      }
+    },
     recordRevocation(form) {
       const token = field(form, 'token')
       if (token) revocations.push({ token, tokenTypeHint: field(form, 'token_type_hint') })

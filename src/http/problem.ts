@@ -39,6 +39,12 @@ export const problem = {
     new ProblemError(405, 'method_not_allowed', 'Method not allowed', `Allowed: ${allow}.`, { Allow: allow }),
   conflict: (code: string, detail: string) => new ProblemError(409, code, 'Conflict', detail),
   payloadTooLarge: () => new ProblemError(413, 'payload_too_large', 'Payload too large', 'JSON bodies are limited to 100 kB.'),
+  uriTooLong: (max: number) => new ProblemError(414, 'uri_too_long', 'URI too long', `Request URLs are limited to ${max} characters.`),
+  headersTooLarge: () =>
+    new ProblemError(431, 'headers_too_large', 'Request header fields too large', 'The request headers are too large or too many.'),
+  duplicateKey: () => new ProblemError(400, 'duplicate_key', 'Duplicate JSON key', 'An object in the body names the same key twice.'),
+  forbiddenKey: () =>
+    new ProblemError(400, 'forbidden_key', 'Forbidden JSON key', 'Keys named __proto__, constructor or prototype are not accepted.'),
   unsupportedMediaType: () =>
     new ProblemError(415, 'unsupported_media_type', 'Unsupported media type', 'Send the body as application/json.'),
   tooManyRequests: (retryAfterSeconds: number) =>

@@ -34,9 +34,11 @@ export function createRateLimit(options: RateLimitOptions): RequestHandler {
     legacyHeaders: false,
     store,
     keyGenerator: options.key ?? ((req) => `ip:${req.ip ?? 'unknown'}`),
-    handler: (_req, _res, next, limitOptions) => {
-      const retryAfter = Math.max(1, Math.ceil(limitOptions.windowMs / 1000))
-      next(problem.tooManyRequests(retryAfter))
+    handler: (req, _res, next, limitOptions) => {
+      // Seconds until this client's window resets (the store knows it); the whole window otherwise.
+      const resetTime = (req as { rateLimit?: { resetTime?: Date } }).rateLimit?.resetTime
+      const remainingMs = resetTime ? resetTime.getTime() - Date.now() : limitOptions.windowMs
+      next(problem.tooManyRequests(Math.min(Math.ceil(limitOptions.windowMs / 1000), Math.max(1, Math.ceil(remainingMs / 1000)))))
     },
     // Our key generators already namespace IPv6 addresses; silence the library's self-checks.
     validate: { keyGeneratorIpFallback: false, trustProxy: false, xForwardedForHeader: false },

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { createServer, type Server } from 'node:http'
+import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 
 import type { Express } from 'express'
@@ -7,6 +7,7 @@ import type { Express } from 'express'
 import { buildApp } from '../../src/app.js'
 import { loadConfig, type Config } from '../../src/config/load-config.js'
 import type { CredentialDelivery } from '../../src/delivery/credential-delivery.js'
+import { createHardenedServer } from '../../src/http/server-hardening.js'
 import { LeafClient } from '../../src/leaf/leaf-client.js'
 import type { Logger } from '../../src/ops/logger.js'
 import { createMetrics, type Metrics } from '../../src/ops/metrics.js'
@@ -24,6 +25,8 @@ export interface SystemSecrets {
   ravenClientSecret: string
   leafPassword: string
   tokenEncryptionKey: string
+  /** Set when the system runs with `leafAuth: 'token'`: the LEAF_API_TOKEN the service was given. */
+  leafToken?: string
 }
 
 export interface SystemOptions {
@@ -38,6 +41,10 @@ export interface SystemOptions {
   delivery?: (deps: { config: Config; leaf: LeafClient; logger: Logger }) => CredentialDelivery
   /** Skip the sandbox start (e.g. to test discovery against a Raven that is down). */
   startRaven?: boolean
+  /** `explicit`: configure the sandbox's endpoints (RAVEN_AUTHORIZATION_ENDPOINT …) instead of discovery. */
+  ravenEndpoints?: 'discovery' | 'explicit'
+  /** `token`: sign in at the Leaf sandbox first and give the service LEAF_API_TOKEN instead of the login. */
+  leafAuth?: 'password' | 'token'
 }
 
 export interface TestSystem {
@@ -78,7 +85,8 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
     leafPassword: 'leafpw_' + randomBytes(12).toString('base64url'),
     tokenEncryptionKey: randomBytes(32).toString('base64'),
   }
-  const server = createServer()
+  // The production server settings (tightened timeouts, parser-error answers), as main.ts uses them.
+  const server = createHardenedServer()
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const port = (server.address() as AddressInfo).port
   const publicBaseUrl = `http://127.0.0.1:${port}`
@@ -105,11 +113,19 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
     API_KEYS: secrets.apiKey,
     RETURN_TO_ORIGINS: RETURN_ORIGIN,
     RAVEN_ISSUER: raven?.issuer ?? 'http://127.0.0.1:9',
+    ...(options.ravenEndpoints === 'explicit' && raven
+      ? {
+          RAVEN_AUTHORIZATION_ENDPOINT: `${raven.issuer}/core/connect/authorize`,
+          RAVEN_TOKEN_ENDPOINT: `${raven.issuer}/core/connect/token`,
+          RAVEN_REVOCATION_ENDPOINT: `${raven.issuer}/core/connect/revocation`,
+        }
+      : {}),
     RAVEN_CLIENT_ID: clientId,
     RAVEN_CLIENT_SECRET: secrets.ravenClientSecret,
     LEAF_API_URL: leaf.url,
-    LEAF_USERNAME: 'owner@leaf.test',
-    LEAF_PASSWORD: secrets.leafPassword,
+    ...(options.leafAuth === 'token'
+      ? { LEAF_API_TOKEN: (secrets.leafToken = await leafSandboxToken(leaf.url, secrets.leafPassword)) }
+      : { LEAF_USERNAME: 'owner@leaf.test', LEAF_PASSWORD: secrets.leafPassword }),
     TOKEN_ENCRYPTION_KEY: secrets.tokenEncryptionKey,
     RATE_LIMIT_PER_MINUTE: '0',
     ...options.env,
@@ -167,4 +183,16 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
     },
   }
   return system
+}
+
+/** A Leaf API token from the sandbox's own sign-in, for systems configured with LEAF_API_TOKEN. */
+async function leafSandboxToken(leafUrl: string, password: string): Promise<string> {
+  const res = await fetch(`${leafUrl}/api/authenticate`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ username: 'owner@leaf.test', password, rememberMe: 'true' }),
+  })
+  const body = (await res.json()) as { id_token?: string }
+  if (!body.id_token) throw new Error(`Leaf sandbox sign-in failed: ${res.status}`)
+  return body.id_token
 }

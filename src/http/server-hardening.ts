@@ -1,0 +1,96 @@
+import { createServer, STATUS_CODES, type RequestListener, type Server } from 'node:http'
+import type { Duplex } from 'node:stream'
+
+export interface ServerLimits {
+  /** Time a client has to send the complete request head (Node's default: 60 s). */
+  headersTimeoutMs: number
+  /** Time a client has to send the whole request (Node's default: 300 s). */
+  requestTimeoutMs: number
+  /** Idle keep-alive sockets are closed after this. */
+  keepAliveTimeoutMs: number
+  /** How often Node checks the two timeouts above (Node's default: 30 s, which would stretch them). */
+  checkIntervalMs: number
+}
+
+/**
+ * Well below Node's defaults, so slow clients (slowloris, slow bodies) cannot hold sockets: no route
+ * here waits on the client for long, and the slowest legitimate request (a callback waiting on Raven
+ * and Leaf) waits on upstreams, not on the client's upload.
+ */
+export const SERVER_LIMITS: ServerLimits = {
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 5_000,
+  checkIntervalMs: 1_000,
+}
+
+/** An HTTP server with tightened timeouts and readable answers to requests Node's parser refuses. */
+export function createHardenedServer(handler?: RequestListener, limits: ServerLimits = SERVER_LIMITS): Server {
+  const server = createServer({
+    connectionsCheckingInterval: limits.checkIntervalMs,
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    // Node's default (16 KiB); stated so a NODE_OPTIONS --max-http-header-size cannot raise it.
+    maxHeaderSize: 16 * 1024,
+  })
+  if (handler) server.on('request', handler)
+  return tightenTimeouts(server, limits)
+}
+
+/**
+ * Applies the limits to an existing server (its check interval is fixed at creation) and answers
+ * parser-level failures (headers over 16 KiB, malformed request lines, timeouts) itself: Node's default
+ * is a bare status line, and the request never reaches Express.
+ */
+export function tightenTimeouts(server: Server, limits: ServerLimits = SERVER_LIMITS): Server {
+  server.headersTimeout = limits.headersTimeoutMs
+  server.requestTimeout = limits.requestTimeoutMs
+  server.keepAliveTimeout = limits.keepAliveTimeoutMs
+  server.removeAllListeners('clientError')
+  server.on('clientError', answerClientError)
+  return server
+}
+
+type ClientError = Error & { code?: string; rawPacket?: Buffer }
+
+function answerClientError(err: ClientError, socket: Duplex): void {
+  // A reset or an already-answered socket has no one left to tell.
+  if (err.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy()
+    return
+  }
+  const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400
+  const title = STATUS_CODES[status] ?? 'Bad Request'
+  const browser = /^[A-Z]+ \/connect[/?\s]/.test(err.rawPacket?.toString('latin1', 0, 40) ?? '')
+  const body = browser ? page(title) : JSON.stringify({ type: `https://raven-connect.dev/problems/${code(status)}`, title, status, detail: detail(status), code: code(status) })
+  const type = browser ? 'text/html; charset=utf-8' : 'application/problem+json; charset=utf-8'
+  socket.end(
+    `HTTP/1.1 ${status} ${title}\r\n` +
+      `Content-Type: ${type}\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+      "Content-Security-Policy: default-src 'none'; style-src 'self'; frame-ancestors 'none'; base-uri 'none'\r\n" +
+      'X-Content-Type-Options: nosniff\r\nX-Frame-Options: DENY\r\nReferrer-Policy: no-referrer\r\n' +
+      'Cache-Control: no-store\r\nConnection: close\r\n\r\n' +
+      body,
+  )
+}
+
+function code(status: number): string {
+  return status === 431 ? 'headers_too_large' : status === 408 ? 'request_timeout' : 'bad_request'
+}
+
+function detail(status: number): string {
+  if (status === 431) return 'The request headers (or URL) are too large.'
+  if (status === 408) return 'The request was not received in time.'
+  return 'The request could not be parsed.'
+}
+
+function page(title: string): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${title}</title><link rel="stylesheet" href="/assets/page.css"></head>
+<body><main class="card tone-error" data-raven="error" data-reason="invalid_request"><h1>This request could not be handled</h1>
+<p>Go back to the app and try again.</p></main></body></html>
+`
+}
