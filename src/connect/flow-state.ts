@@ -50,7 +50,9 @@ export type TakeFlowResult =
  */
 export async function takeFlow(session: Session & Partial<SessionData>, state: string, redis: Redis): Promise<TakeFlowResult> {
   const flows = session.flows
-  if (!flows || Object.keys(flows).length === 0) return session.connected ? { kind: 'unknown_state' } : { kind: 'no_session' }
+  // A session that ever held a flow keeps its (maybe empty) `flows`: a state matching nothing there was
+  // spent (a replay, or the loser of concurrent callbacks) or is foreign, which is not an expired session.
+  if (!flows) return session.connected ? { kind: 'unknown_state' } : { kind: 'no_session' }
   const key = stateKey(state)
   const flow = flows[key]
   if (!flow) return { kind: 'unknown_state' }
