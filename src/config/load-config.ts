@@ -1,4 +1,5 @@
 import { envSchema, type ParsedEnv } from './schema.js'
+import { parseRedisTarget } from '../session/redis-url.js'
 import { checkUpstreamUrl } from './upstream-url.js'
 
 export type RavenEndpoints =
@@ -146,12 +147,12 @@ export function parseOrigin(value: string): string | undefined {
   }
 }
 
+// A server, Sentinel or Cluster: session/redis-url.ts documents the forms.
 function parseRedisUrl(value: string, problems: string[]): string {
   try {
-    const url = new URL(value)
-    if (!['redis:', 'rediss:'].includes(url.protocol)) throw new Error('scheme')
-  } catch {
-    problems.push('REDIS_URL: must be a redis:// or rediss:// URL')
+    parseRedisTarget(value)
+  } catch (err) {
+    problems.push(`REDIS_URL: ${(err as Error).message}`)
   }
   return value
 }

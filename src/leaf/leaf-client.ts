@@ -1,3 +1,5 @@
+import { z } from 'zod'
+
 import { LeafError, isLeafError } from './leaf-errors.js'
 import { redactEvent } from './redact-events.js'
 import { DEFAULT_RETRY, backoffDelayMs, sleep, type RetryPolicy } from './leaf-retry.js'
@@ -120,6 +122,24 @@ export class LeafClient {
       pass: [404],
     })
     return reply.status === 404 ? null : this.transport.parse(ravenCredentialSummarySchema, reply, 'get_credential')
+  }
+
+  /**
+   * The refresh token Leaf holds for this user, for one purpose only: revoking it at Raven (RFC 7009)
+   * when the grower disconnects. Every other read goes through {@link getRavenCredential}, which drops
+   * the secrets. Callers must not log, store or return it.
+   * @returns the token, or null when the user holds no credential (404) or Leaf shows none.
+   */
+  async getRavenRefreshTokenForRevocation(leafUserId: string): Promise<string | null> {
+    const reply = await this.transport.call({
+      operation: 'get_credential_for_revocation',
+      method: 'GET',
+      path: credentialPath(leafUserId),
+      pass: [404],
+    })
+    if (reply.status === 404) return null
+    const parsed = this.transport.parse(refreshTokenOnlySchema, reply, 'get_credential_for_revocation')
+    return parsed.refreshToken ?? null
   }
 
   /**
@@ -247,6 +267,14 @@ export class LeafClient {
     return this.transport.parse(leafUserSchema, reply, 'create_user')
   }
 }
+
+/** Only the refresh token of a credential, for revocation; absent or empty counts as none. */
+const refreshTokenOnlySchema = z.object({
+  refreshToken: z
+    .string()
+    .nullish()
+    .transform((value) => (value ? value : undefined)),
+})
 
 function isConflictLike(err: LeafError): boolean {
   return err.status !== undefined && CONFLICT_LIKE.has(err.status)

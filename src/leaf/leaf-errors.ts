@@ -22,6 +22,8 @@ export interface LeafErrorOptions {
   status?: number
   retryable?: boolean
   ambiguous?: boolean
+  /** Leaf's Retry-After on the last 429/503, in ms: a later retry should wait at least this long. */
+  retryAfterMs?: number
   cause?: unknown
 }
 
@@ -40,6 +42,7 @@ export class LeafError extends Error {
    * after the request was sent, or a 5xx. A create that failed this way must be checked, not redone.
    */
   readonly ambiguous: boolean
+  readonly retryAfterMs?: number
 
   constructor(kind: LeafErrorKind, message: string, options: LeafErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause })
@@ -47,6 +50,7 @@ export class LeafError extends Error {
     if (options.status !== undefined) this.status = options.status
     this.retryable = options.retryable ?? false
     this.ambiguous = options.ambiguous ?? false
+    if (options.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs
   }
 }
 

@@ -76,7 +76,7 @@ export class LeafTransport {
       }
       if (reply.status >= 200 && reply.status < 300) return reply
       if (call.pass?.includes(reply.status)) return reply
-      throw this.finalError(call, reply.status)
+      throw this.finalError(call, reply.status, parseRetryAfterMs(reply.headers.get('retry-after')))
     }
   }
 
@@ -196,17 +196,19 @@ export class LeafTransport {
   }
 
   /** The error for a status we stop at; 4xx other than 404 are worth an operator's look. */
-  private finalError(call: LeafCall, status: number): LeafError {
+  private finalError(call: LeafCall, status: number, retryAfterMs?: number): LeafError {
     if (status >= 400 && status < 500 && status !== 404) {
       this.options.logger.warn({ operation: call.operation, status }, 'leaf refused the request')
     }
-    return this.statusError(call, status)
+    return this.statusError(call, status, retryAfterMs)
   }
 
-  private statusError(call: LeafCall, status: number): LeafError {
+  private statusError(call: LeafCall, status: number, retryAfterMs?: number): LeafError {
     const label = `leaf ${call.operation}: status ${status}`
-    if (status === 429) return new LeafError('unavailable', `${label} (rate limited)`, { status, retryable: true })
-    if (status >= 500) return new LeafError('unavailable', label, { status, retryable: true, ambiguous: true })
+    // The durable delivery job honours Retry-After beyond this call's own capped waits.
+    const later = retryAfterMs === undefined ? {} : { retryAfterMs }
+    if (status === 429) return new LeafError('unavailable', `${label} (rate limited)`, { status, retryable: true, ...later })
+    if (status >= 500) return new LeafError('unavailable', label, { status, retryable: true, ambiguous: true, ...later })
     if (status === 404) return new LeafError('not_found', label, { status })
     if (status === 401) return new LeafError('unauthorized', label, { status })
     if (status >= 400) return new LeafError('rejected', label, { status })

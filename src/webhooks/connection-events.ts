@@ -1,0 +1,73 @@
+import { randomUUID } from 'node:crypto'
+
+import type { Config } from '../config/load-config.js'
+import type { JobQueue, RedisMulti } from '../delivery/job-queue.js'
+import type { Logger } from '../ops/logger.js'
+
+export type ConnectionEventType = 'connection.created' | 'connection.failed' | 'connection.deleted'
+
+/** The webhook body (contract): no secret in it, ever. */
+export interface ConnectionEvent {
+  id: string
+  type: ConnectionEventType
+  createdAt: string
+  leafUserId: string
+  data: Record<string, string>
+}
+
+/** What a webhook job carries: the body is serialized once, so every retry sends the same bytes and `id`. */
+export interface WebhookJobData {
+  eventId: string
+  type: ConnectionEventType
+  body: string
+}
+
+/**
+ * Tells the host backend about connections (contract, Webhooks). Events go through the durable job
+ * queue, so they survive restarts and are retried; with no WEBHOOK_URL nothing is queued.
+ */
+export interface ConnectionEvents {
+  readonly enabled: boolean
+  /** Queues an event; a failure is logged, never thrown: a webhook must not fail a grower's flow. */
+  emit(type: ConnectionEventType, leafUserId: string, data: Record<string, string>): Promise<void>
+  /** Queues an event inside a MULTI, so it exists exactly when the caller's writes do. */
+  addToMulti(multi: RedisMulti, type: ConnectionEventType, leafUserId: string, data: Record<string, string>): Promise<void>
+}
+
+export function buildConnectionEvent(type: ConnectionEventType, leafUserId: string, data: Record<string, string>): WebhookJobData {
+  const event: ConnectionEvent = { id: `evt_${randomUUID()}`, type, createdAt: new Date().toISOString(), leafUserId, data }
+  return { eventId: event.id, type, body: JSON.stringify(event) }
+}
+
+export function createConnectionEvents(deps: { config: Config; jobs: JobQueue; logger: Logger }): ConnectionEvents {
+  const log = deps.logger.child({ module: 'webhooks' })
+  const enabled = deps.config.webhook !== undefined
+  const addToMulti: ConnectionEvents['addToMulti'] = async (multi, type, leafUserId, data) => {
+    if (!enabled) return
+    const job = buildConnectionEvent(type, leafUserId, data)
+    await deps.jobs.addToMulti(multi, 'webhook', job, { jobId: job.eventId })
+  }
+  return {
+    enabled,
+    addToMulti,
+    async emit(type, leafUserId, data) {
+      if (!enabled) return
+      try {
+        const multi = (await deps.jobs.client()).multi()
+        await addToMulti(multi, type, leafUserId, data)
+        const results = await multi.exec()
+        const failed = results?.find(([err]) => err !== null)
+        if (failed) throw failed[0]
+      } catch (err) {
+        log.error({ err: { message: (err as Error).message }, type, leafUserId }, 'could not queue webhook')
+      }
+    },
+  }
+}
+
+/** For apps built without a queue (tests, inline delivery): nothing is sent. */
+export const NO_EVENTS: ConnectionEvents = {
+  enabled: false,
+  emit: async () => undefined,
+  addToMulti: async () => undefined,
+}
