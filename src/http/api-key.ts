@@ -13,6 +13,9 @@ import { problem } from './problem.js'
 export function requireApiKey(apiKeys: string[]): RequestHandler {
   const digests = apiKeys.map((key) => sha256(key))
   return (req, _res, next) => {
+    // Node keeps only the first of repeated Authorization headers; two credentials are refused instead
+    // of letting a proxy and this service each pick a different one.
+    if (countHeader(req.rawHeaders, 'authorization') > 1) return next(problem.unauthorized())
     const presented = bearerToken(req.headers.authorization)
     if (presented === undefined) return next(problem.unauthorized())
     const digest = sha256(presented)
@@ -31,6 +34,12 @@ function bearerToken(header: string | undefined): string | undefined {
   if (!header) return undefined
   const match = /^Bearer +([\x21-\x7e]{1,512}) *$/i.exec(header)
   return match?.[1]
+}
+
+function countHeader(rawHeaders: string[], name: string): number {
+  let count = 0
+  for (let i = 0; i < rawHeaders.length; i += 2) if (rawHeaders[i]?.toLowerCase() === name) count++
+  return count
 }
 
 function sha256(value: string): Buffer {

@@ -21,6 +21,11 @@ export function jsonBody(limit = '100kb'): RequestHandler[] {
   const parse: RequestHandler = (req, _res, next) => {
     if (typeof req.body !== 'string') return next()
     const text = req.body
+    if (text === '') {
+      // `Content-Length: 0` is no body at all, as for a bodiless PUT or DELETE.
+      req.body = undefined
+      return next()
+    }
     const start = text.trimStart().charAt(0)
     if (start !== '{' && start !== '[') return next(problem.invalidJson())
     let value: unknown
