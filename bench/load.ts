@@ -196,3 +196,85 @@ function get(url: string, agent: Agent): Promise<{ status: number; headers: Reco
     req.end()
   })
 }
+
+export interface PaceOptions {
+  url: string
+  /** Requests per second, sent open-loop: on schedule whether or not earlier answers came back. */
+  rate: number
+  amount: number
+  next: () => BenchRequest
+  expectStatus: number
+  pid: number
+}
+
+/**
+ * The latency run: an open-loop generator at a fixed offered rate. autocannon's rate limit lets each
+ * connection send its share of a second back to back, a burst every second; this sends one request
+ * every 1/rate s (on ~1 ms timer ticks) on a keep-alive pool, so latency is measured without
+ * saturation and without coordinated omission (a slow answer does not delay the next request).
+ */
+export async function pace(options: PaceOptions): Promise<RunResult> {
+  const agent = new Agent({ keepAlive: true, maxSockets: 256 })
+  const target = new URL(options.url)
+  const latencies: number[] = []
+  const statuses: Record<string, number> = {}
+  let errors = 0
+  let peakRss = rssMb(options.pid)
+  const sampler = setInterval(() => {
+    peakRss = Math.max(peakRss, rssMb(options.pid))
+  }, 100)
+  const interval = 1000 / options.rate
+  const inFlight: Promise<void>[] = []
+  const fire = () => {
+    const next = options.next()
+    const sentAt = performance.now()
+    inFlight.push(
+      new Promise<void>((resolve) => {
+        const req = request(
+          { host: target.hostname, port: target.port, method: next.method, path: next.path, headers: { ...next.headers, ...(next.body !== undefined ? { 'content-length': String(Buffer.byteLength(next.body)) } : {}) }, agent, timeout: 10_000 },
+          (res) => {
+            res.resume()
+            res.on('end', () => {
+              latencies.push(performance.now() - sentAt)
+              const status = String(res.statusCode)
+              statuses[status] = (statuses[status] ?? 0) + 1
+              if (res.statusCode !== options.expectStatus) errors += 1
+              resolve()
+            })
+          },
+        )
+        req.on('timeout', () => req.destroy(new Error('timeout')))
+        req.on('error', () => {
+          errors += 1
+          resolve()
+        })
+        req.end(next.body)
+      }),
+    )
+  }
+  const started = performance.now()
+  let sent = 0
+  while (sent < options.amount) {
+    const now = performance.now()
+    while (sent < options.amount && started + sent * interval <= now) {
+      fire()
+      sent += 1
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1))
+  }
+  await Promise.all(inFlight)
+  const seconds = (performance.now() - started) / 1000
+  clearInterval(sampler)
+  agent.destroy()
+  latencies.sort((a, b) => a - b)
+  return {
+    requests: latencies.length,
+    errors,
+    statuses,
+    seconds,
+    rps: latencies.length / seconds,
+    p50: percentile(latencies, 0.5),
+    p99: percentile(latencies, 0.99),
+    peakRssMb: Math.max(peakRss, rssMb(options.pid)),
+  }
+}

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url'
 import { Redis } from 'ioredis'
 
 import { freePort, startRedisServer, type ThrowawayRedis } from '../sandboxes/redis/throwaway-redis.js'
-import { drive, prepareFlows, prepareTokens, type BenchRequest, type RunResult } from './load.js'
+import { drive, pace, prepareFlows, prepareTokens, type BenchRequest, type RunResult } from './load.js'
 import { ROUTES, TARGETS, formatChecks, formatTable, type Check, type RouteName, type Summary, type TargetName } from './report.js'
 import { BENCH_CLIENT_ID, LINKED_USER_PREFIX, type StandInStats } from './stand-ins.js'
 import { median } from './stats.js'
@@ -30,6 +30,10 @@ const settings = {
   leafTokenLifetimeSeconds: Number(process.env.BENCH_LEAF_TOKEN_LIFETIME_SECONDS ?? '60'),
   deadlineSeconds: Number(process.env.BENCH_DEADLINE_SECONDS ?? '600'),
   rateLimitPerMinute: 1_000_000,
+  /** Comma-separated subset of routes, for quicker looks (the table then has gaps). */
+  routes: (process.env.BENCH_ROUTES ?? ROUTES.join(',')).split(',').filter((route): route is RouteName => (ROUTES as readonly string[]).includes(route)),
+  /** Write a V8 CPU profile of raven-connect to dist/bench/profiles/ (node --cpu-prof). */
+  profile: process.env.BENCH_PROFILE === '1',
 }
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
 const HERE = fileURLToPath(new URL('./', import.meta.url))
@@ -115,7 +119,8 @@ async function startTargets(standIns: StandInProcess, redisUrl: string): Promise
       delete (env as Partial<typeof env>).RAVEN_AUTHORIZATION_ENDPOINT
       delete (env as Partial<typeof env>).RAVEN_TOKEN_ENDPOINT
     }
-    targets[name] = await startTarget(name, entries[name].entry, env, `http://127.0.0.1:${port}`, entries[name].ready)
+    const nodeArgs = name === 'raven-connect' && settings.profile ? ['--cpu-prof', `--cpu-prof-dir=${ROOT}dist/bench/profiles`] : []
+    targets[name] = await startTarget(name, entries[name].entry, env, `http://127.0.0.1:${port}`, entries[name].ready, nodeArgs)
     log(`${name} listening on port ${port} (pid ${targets[name].pid}${targets[name].pinned ? ', pinned to core 1' : ''})`)
   }
   return targets
@@ -165,7 +170,7 @@ async function latencyRun(route: RouteName, target: Target, redis: Redis): Promi
   await redis.flushdb()
   const amount = settings.offeredRate * settings.latencySeconds
   const prepared = await prepare(route, target, redis, amount)
-  return drive({ url: target.url, connections: 10, amount, overallRate: settings.offeredRate, pid: target.pid, ...prepared })
+  return pace({ url: target.url, rate: settings.offeredRate, amount, pid: target.pid, ...prepared })
 }
 
 function describe(run: RunResult): string {
@@ -195,7 +200,7 @@ async function main(): Promise<void> {
 
     // Warm-up (JIT, connection pools) and a first estimate of each server's rate, not reported.
     const estimate = {} as Record<RouteName, Record<TargetName, number>>
-    for (const route of ROUTES) {
+    for (const route of settings.routes) {
       estimate[route] = {} as Record<TargetName, number>
       for (const name of TARGETS) {
         checkDeadline()
@@ -207,7 +212,7 @@ async function main(): Promise<void> {
 
     const runs: { round: number; route: RouteName; target: TargetName; kind: 'throughput' | 'latency'; result: RunResult }[] = []
     for (let round = 1; round <= settings.rounds; round += 1) {
-      for (const route of ROUTES) {
+      for (const route of settings.routes) {
         // Alternate the order each round so no server always runs first (warmer, cooler machine).
         const order = round % 2 === 1 ? [...TARGETS] : [...TARGETS].reverse()
         for (const name of order) {
@@ -227,6 +232,10 @@ async function main(): Promise<void> {
     const summary = {} as Summary
     for (const route of ROUTES) {
       summary[route] = {} as Summary[RouteName]
+      if (!settings.routes.includes(route)) {
+        for (const name of TARGETS) summary[route][name] = { rps: Number.NaN, p50: Number.NaN, p99: Number.NaN, peakRssMb: Number.NaN, errors: 0 }
+        continue
+      }
       for (const name of TARGETS) {
         const mine = runs.filter((run) => run.route === route && run.target === name)
         const throughput = mine.filter((run) => run.kind === 'throughput').map((run) => run.result)
@@ -276,7 +285,7 @@ async function main(): Promise<void> {
 
     const launch = summary.launch
     const callback = summary.callback
-    const maxRss = (name: TargetName) => Math.max(...ROUTES.map((route) => summary[route][name].peakRssMb), rssGrowth[name as 'baseline']?.rssPeakAfterWarmupMb ?? 0)
+    const maxRss = (name: TargetName) => Math.max(...settings.routes.map((route) => summary[route][name].peakRssMb), rssGrowth[name as 'baseline']?.rssPeakAfterWarmupMb ?? 0)
     const checks: Check[] = [
       { name: 'launch req/s vs baseline', target: '≥ 0.35× (aim 0.5×)', measured: `${(launch['raven-connect'].rps / launch.baseline.rps).toFixed(2)}×`, met: launch['raven-connect'].rps / launch.baseline.rps >= 0.35 },
       { name: 'callback req/s vs baseline', target: '≥ 0.35× (aim 0.5×)', measured: `${(callback['raven-connect'].rps / callback.baseline.rps).toFixed(2)}×`, met: callback['raven-connect'].rps / callback.baseline.rps >= 0.35 },

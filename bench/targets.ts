@@ -22,10 +22,10 @@ export function canPin(): boolean {
  * Starts `node <entry>` with `env` (pinned to core 1 when possible), output discarded (logging still
  * costs what it costs: serialization and the write), and waits until `readyPath` answers 200.
  */
-export async function startTarget(name: string, entry: string, env: Record<string, string>, url: string, readyPath: string): Promise<Target> {
+export async function startTarget(name: string, entry: string, env: Record<string, string>, url: string, readyPath: string, nodeArgs: string[] = []): Promise<Target> {
   const pinned = canPin()
   const command = pinned ? 'taskset' : process.execPath
-  const args = pinned ? ['-c', '1', process.execPath, entry] : [entry]
+  const args = pinned ? ['-c', '1', process.execPath, ...nodeArgs, entry] : [...nodeArgs, entry]
   const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] })
   let stderr = ''
   child.stderr?.on('data', (chunk: Buffer) => {

@@ -47,6 +47,9 @@ export type TakeFlowResult =
  * Takes the flow for `state` out of the session before anything else happens, so a replay finds
  * nothing. Two concurrent callbacks can both read the flow from their copy of the session; the
  * `SET NX` claim in Redis lets exactly one of them (on any instance) proceed to the code exchange.
+ * The claim, not a session write, is what stops a replay, so the session is written once per
+ * callback: by the callback's own save, or by express-session at the end of the response (it saves
+ * a modified session before the response ends).
  */
 export async function takeFlow(session: Session & Partial<SessionData>, state: string, redis: Redis): Promise<TakeFlowResult> {
   const flows = session.flows
@@ -59,7 +62,6 @@ export async function takeFlow(session: Session & Partial<SessionData>, state: s
   const claimed = await redis.set(`rc:state:${key}`, '1', 'PX', FLOW_TTL_MS, 'NX')
   delete flows[key]
   session.flows = flows
-  await saveSession(session)
   if (claimed !== 'OK') return { kind: 'spent' }
   if (!isLive(flow)) return { kind: 'expired', flow }
   return { kind: 'taken', flow }

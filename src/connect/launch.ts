@@ -6,7 +6,7 @@ import type { ConnectStore } from '../connect-sessions/token-store.js'
 import type { Logger } from '../ops/logger.js'
 import type { Metrics } from '../ops/metrics.js'
 import type { RavenClient } from '../raven/raven-client.js'
-import { CONNECTED_TTL_MS, FLOW_TTL_MS } from '../session/session-middleware.js'
+import { CONNECTED_TTL_MS, FLOW_TTL_MS, sessionCookieName } from '../session/session-middleware.js'
 import { regenerateSession, saveSession, withFlow } from './flow-state.js'
 import { renderLaunchErrorPage, renderUnavailablePage } from './pages.js'
 
@@ -24,6 +24,7 @@ export interface LaunchDeps {
  */
 export function launchHandler(deps: LaunchDeps) {
   const log = deps.logger.child({ module: 'launch' })
+  const sessionCookie = sessionCookieName(deps.config)
   return async (req: Request, res: Response): Promise<void> => {
     const token = singleQueryValue(req, 'session')
     if (token === undefined) {
@@ -54,9 +55,11 @@ export function launchHandler(deps: LaunchDeps) {
     })
 
     // Other tabs' flows survive the new session id; the old id (maybe planted by an attacker) dies.
+    // Without our cookie the session was just generated here (express-session never adopts an id it
+    // did not issue), so there is no old id: skip the regenerate and its Redis DEL.
     const previousFlows = req.session.flows
     const previousConnected = req.session.connected
-    await regenerateSession(req.session)
+    if (carriesCookie(req, sessionCookie)) await regenerateSession(req.session)
     req.session.flows = withFlow(previousFlows, state, {
       createdAt: Date.now(),
       codeVerifier,
@@ -74,6 +77,11 @@ export function launchHandler(deps: LaunchDeps) {
     log.info({ reqId: req.id, connectSessionId: connectSession.id, leafUserId: connectSession.leafUserId }, 'flow started')
     res.redirect(303, authorizationUrl.href)
   }
+}
+
+function carriesCookie(req: Request, name: string): boolean {
+  const header = req.headers.cookie
+  return header !== undefined && header.split(';').some((pair) => pair.trimStart().startsWith(`${name}=`))
 }
 
 /** The value of a query parameter given exactly once, from the raw query (repeats are refused). */
