@@ -30,6 +30,7 @@ import type { RavenClient } from './raven/raven-client.js'
 import { sdkRoutes } from './sdk/sdk-route.js'
 import type { Redis } from './session/redis.js'
 import { createSessionMiddleware } from './session/session-middleware.js'
+import { NO_EVENTS, type ConnectionEvents } from './webhooks/connection-events.js'
 
 export interface AppDeps {
   config: Config
@@ -40,6 +41,8 @@ export interface AppDeps {
   leaf: LeafClient
   /** Defaults to delivering inline, in the callback request. */
   delivery?: CredentialDelivery
+  /** Webhooks to the host backend (connection.failed from the callback, connection.deleted). */
+  events?: ConnectionEvents
   isShuttingDown?: () => boolean
 }
 
@@ -50,7 +53,8 @@ export function buildApp(deps: AppDeps): Express {
   const { config, redis, logger, metrics } = deps
   const delivery = deps.delivery ?? createInlineDelivery({ config, leaf: deps.leaf, logger })
   const connectStore = createConnectStore(redis)
-  const connections = createConnectionService({ leaf: deps.leaf, delivery, logger })
+  const events = deps.events ?? NO_EVENTS
+  const connections = createConnectionService({ leaf: deps.leaf, raven: deps.raven, delivery, events, logger })
   const session = guardSession(createSessionMiddleware(config, redis))
 
   const app = express()
@@ -83,7 +87,7 @@ export function buildApp(deps: AppDeps): Express {
   // HEAD would run the launch and burn the one-time link for a link checker: only GET starts a flow.
   flow.head('/raven', (_req, _res, next) => next(problem.methodNotAllowed('GET')))
   flow.get('/raven', launchHandler({ config, connectStore, raven: deps.raven, logger, metrics }))
-  const callback = callbackHandler({ config, raven: deps.raven, delivery, redis, logger, metrics })
+  const callback = callbackHandler({ config, raven: deps.raven, delivery, events, redis, logger, metrics })
   flow.get('/raven/callback', callback)
   flow.post('/raven/callback', express.text({ type: 'application/x-www-form-urlencoded', limit: '16kb' }), callback)
   flow.all('/raven', (_req, _res, next) => next(problem.methodNotAllowed('GET')))

@@ -6,6 +6,7 @@ import type { Logger } from '../ops/logger.js'
 import type { Metrics } from '../ops/metrics.js'
 import type { RavenClient } from '../raven/raven-client.js'
 import type { Redis } from '../session/redis.js'
+import type { ConnectionEvents } from '../webhooks/connection-events.js'
 import { CONNECTED_TTL_MS } from '../session/session-middleware.js'
 import { saveSession, takeFlow, type FlowRecord } from './flow-state.js'
 import { FlowFailure, classifyFailure, outcomeStatus, returnToWithOutcome, type ConnectOutcome } from './outcome.js'
@@ -15,6 +16,8 @@ export interface CallbackDeps {
   config: Config
   raven: RavenClient
   delivery: CredentialDelivery
+  /** The host backend hears of a flow that ended in error (connection.created comes from delivery). */
+  events?: ConnectionEvents
   redis: Redis
   logger: Logger
   metrics: Metrics
@@ -63,6 +66,7 @@ export function callbackHandler(deps: CallbackDeps) {
       outcome = { raven: 'error', reason }
       const level = reason === 'server_error' ? 'error' : 'warn'
       log[level]({ err, reqId: req.id, connectSessionId: flow.connectSessionId, reason }, 'flow step failed')
+      await deps.events?.emit('connection.failed', flow.leafUserId, { connectSessionId: flow.connectSessionId, reason })
     }
     finish(req, res, flow, outcome)
   }

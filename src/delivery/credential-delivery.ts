@@ -18,9 +18,14 @@ export interface CredentialDelivery {
   deliver(request: DeliveryRequest): Promise<'connected' | 'pending'>
   /** True while a token for this user is accepted but not yet at Leaf. */
   isPending(leafUserId: string): Promise<boolean>
+  /** Drops an undelivered token of this user (disconnect), so it is not delivered afterwards. */
+  cancel?(leafUserId: string): Promise<boolean>
 }
 
-/** Delivery in the request: replace whatever credential Leaf holds with the new one. */
+/**
+ * Delivery in the request only, nothing parked: what tests use when they are not about delivery.
+ * Production uses the durable delivery (durable-delivery.ts), wired in main.ts.
+ */
 export function createInlineDelivery(deps: { config: Config; leaf: LeafClient; logger: Logger }): CredentialDelivery {
   const log = deps.logger.child({ module: 'delivery' })
   return {

@@ -88,7 +88,7 @@ export function createDurableDelivery(options: DurableDeliveryOptions): DurableD
     timer.unref()
     return async () => {
       clearInterval(timer)
-      await outbox.unlock(leafUserId, owner).catch((err: unknown) => log.warn({ err: { message: (err as Error).message } }, 'could not release delivery lock'))
+      await outbox.unlock(leafUserId, owner).catch((err: unknown) => log.warn({ err }, 'could not release delivery lock'))
     }
   }
 
@@ -121,7 +121,7 @@ export function createDurableDelivery(options: DurableDeliveryOptions): DurableD
           }
           const delayMs = nextDelayMs(INLINE_SCHEDULE, round, retryAfterOf(err))
           if (round >= INLINE_SCHEDULE.attempts || Date.now() + delayMs >= deadline || stopping) {
-            log.info({ ...context(record), round, err: { message: (err as Error).message } }, 'not delivered inline; the queue takes over')
+            log.info({ ...context(record), round, err }, 'not delivered inline; the queue takes over')
             return 'pending' as const
           }
           await sleep(delayMs)
@@ -158,7 +158,7 @@ export function createDurableDelivery(options: DurableDeliveryOptions): DurableD
       try {
         ;({ locked } = await outbox.park(record, { delayMs: inlineBudgetMs, lockOwner: owner, lockTtlMs }))
       } catch (err) {
-        log.error({ err: { message: (err as Error).message }, leafUserId: request.leafUserId }, 'could not park the refresh token; delivering without the outbox')
+        log.error({ err, leafUserId: request.leafUserId }, 'could not park the refresh token; delivering without the outbox')
         return deliverUnparked(request)
       }
       log.info(context(record), 'refresh token parked')
@@ -231,7 +231,7 @@ export function createDurableDelivery(options: DurableDeliveryOptions): DurableD
             await finishFailed(record, reasonOf(err), true, 'job')
             throw new UnrecoverableError(`delivery failed for good: ${(err as Error).message}`)
           }
-          log.info({ ...context(record), attempt: job.attemptsMade + 1, err: { message: (err as Error).message } }, 'delivery try failed; retrying later')
+          log.info({ ...context(record), attempt: job.attemptsMade + 1, err }, 'delivery try failed; retrying later')
           throw err
         }
       } finally {

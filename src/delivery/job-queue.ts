@@ -32,6 +32,8 @@ export interface JobQueueOptions {
 
 export interface JobQueue {
   readonly prefix: string
+  /** The BullMQ queue itself, for operators' tooling and tests (counts, promote, inspect). */
+  readonly queue: Queue
   /** The producer connection (fail-fast, BullMQ's scripts loaded), ready; rejects when Redis is not. */
   client(): Promise<Redis>
   /** Adds a job inside `multi`; it exists only if the MULTI's EXEC succeeds, together with the rest. */
@@ -59,7 +61,7 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
   // Not lazy: BullMQ then waits for 'ready' instead of failing for good when Redis is down at start-up.
   producer.connect().catch(() => undefined)
   const queue = new Queue(QUEUE_NAME, { connection: producer, prefix })
-  queue.on('error', (err) => log.warn({ err: { message: err.message } }, 'queue connection error'))
+  queue.on('error', (err) => log.warn({ err }, 'queue connection error'))
   let worker: Worker | undefined
   let workerRedis: Redis | undefined
 
@@ -72,6 +74,7 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
 
   return {
     prefix,
+    queue,
     async client() {
       return (await withTimeout(queue.client, readyTimeoutMs, 'Redis did not become ready')) as unknown as Redis
     },
@@ -110,9 +113,9 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
         },
       })
       // BullMQ re-emits connection errors here; without a listener Node would treat them as fatal.
-      worker.on('error', (err) => log.warn({ err: { message: err.message } }, 'worker error'))
+      worker.on('error', (err) => log.warn({ err }, 'worker error'))
       worker.on('failed', (job, err) => {
-        if (job) log.info({ jobId: job.id, name: job.name, attemptsMade: job.attemptsMade, err: { message: err.message } }, 'job attempt failed')
+        if (job) log.info({ jobId: job.id, name: job.name, attemptsMade: job.attemptsMade, err }, 'job attempt failed')
       })
       return worker
     },

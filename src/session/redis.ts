@@ -85,7 +85,7 @@ export function createRedis(settings: RedisSettings): Redis {
     const now = Date.now()
     if (now - lastErrorLog < 5000) return
     lastErrorLog = now
-    log.warn({ err: { message: err.message, code: (err as { code?: string }).code }, role: settings.role ?? 'request' }, 'redis error')
+    log.warn({ err, role: settings.role ?? 'request' }, 'redis error')
   })
   redis.on('ready', () => log.info({ role: settings.role ?? 'request' }, 'redis ready'))
   return redis
@@ -111,7 +111,7 @@ export async function checkEvictionPolicy(redis: Redis, logger: Logger): Promise
       const answer = (await redis.config('GET', 'maxmemory-policy')) as unknown as string[]
       policy = answer[1]
     } catch (err) {
-      log.warn({ err: { message: (err as Error).message } }, 'could not read the Redis eviction policy; make sure it is noeviction')
+      log.warn({ err }, 'could not read the Redis eviction policy; make sure it is noeviction')
       return undefined
     }
   }

@@ -59,7 +59,7 @@ export function createConnectionEvents(deps: { config: Config; jobs: JobQueue; l
         const failed = results?.find(([err]) => err !== null)
         if (failed) throw failed[0]
       } catch (err) {
-        log.error({ err: { message: (err as Error).message }, type, leafUserId }, 'could not queue webhook')
+        log.error({ err, type, leafUserId }, 'could not queue webhook')
       }
     },
   }

@@ -6,6 +6,7 @@ import type { Express } from 'express'
 
 import { buildApp } from '../../src/app.js'
 import { loadConfig, type Config } from '../../src/config/load-config.js'
+import { createBackgroundJobs, type BackgroundJobs } from '../../src/delivery/background-jobs.js'
 import type { CredentialDelivery } from '../../src/delivery/credential-delivery.js'
 import { createHardenedServer } from '../../src/http/server-hardening.js'
 import { LeafClient } from '../../src/leaf/leaf-client.js'
@@ -45,6 +46,11 @@ export interface SystemOptions {
   ravenEndpoints?: 'discovery' | 'explicit'
   /** `token`: sign in at the Leaf sandbox first and give the service LEAF_API_TOKEN instead of the login. */
   leafAuth?: 'password' | 'token'
+  /**
+   * Use the production delivery (outbox + BullMQ queue + webhooks) instead of inline delivery, under a
+   * key prefix of its own; `worker: false` leaves the queue unworked until `jobs.startWorker()`.
+   */
+  durable?: { inlineBudgetMs?: number; lockTtlMs?: number; worker?: boolean }
 }
 
 export interface TestSystem {
@@ -57,6 +63,8 @@ export interface TestSystem {
   leaf: LeafSandbox
   leafClient: LeafClient
   ravenClient: RavenClient
+  /** Present with `durable`: the queue, outbox and events of this system. */
+  jobs: BackgroundJobs | undefined
   redis: Redis
   metrics: Metrics
   logs: string[]
@@ -143,8 +151,29 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
     timeoutMs: options.leafTimeoutMs ?? 2000,
     retry: { attempts: 3, baseDelayMs: 20, maxDelayMs: 100, ...options.leafRetry },
   })
-  const delivery = options.delivery?.({ config, leaf: leafClient, logger })
-  const app = buildApp({ config, redis, logger, metrics, raven: ravenClient, leaf: leafClient, ...(delivery ? { delivery } : {}) })
+  const jobs = options.durable
+    ? createBackgroundJobs({
+        config,
+        leaf: leafClient,
+        logger,
+        metrics,
+        prefix: `rc:{test-${randomBytes(4).toString('hex')}}`,
+        ...(options.durable.inlineBudgetMs !== undefined && { inlineBudgetMs: options.durable.inlineBudgetMs }),
+        ...(options.durable.lockTtlMs !== undefined && { lockTtlMs: options.durable.lockTtlMs }),
+      })
+    : undefined
+  if (jobs && options.durable?.worker !== false) jobs.startWorker()
+  const delivery = jobs?.delivery ?? options.delivery?.({ config, leaf: leafClient, logger })
+  const app = buildApp({
+    config,
+    redis,
+    logger,
+    metrics,
+    raven: ravenClient,
+    leaf: leafClient,
+    ...(delivery ? { delivery } : {}),
+    ...(jobs ? { events: jobs.events } : {}),
+  })
   server.on('request', app)
 
   const system: TestSystem = {
@@ -160,6 +189,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
     leaf,
     leafClient,
     ravenClient,
+    jobs,
     redis,
     metrics,
     logs: lines,
@@ -178,6 +208,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
     async close() {
       server.closeAllConnections()
       await new Promise<void>((resolve) => server.close(() => resolve()))
+      await jobs?.close(1000)
       await Promise.all([raven?.close(), leaf.close()])
       await redis.quit().catch(() => redis.disconnect())
     },
