@@ -6,7 +6,9 @@ import { problemErrorHandler, sendProblem, toProblem } from './problem.js'
 
 /** The grower's browser navigates to these: errors there are pages, everywhere else problem+json. */
 export function isBrowserRoute(req: Request): boolean {
-  return req.path === '/connect' || req.path.startsWith('/connect/')
+  // Express routes match case-insensitively, so /CONNECT/raven is a browser route too.
+  const path = req.path.toLowerCase()
+  return path === '/connect' || path.startsWith('/connect/')
 }
 
 /** Browser routes answer errors with a readable page, never JSON, a stack trace or Express's page. */
