@@ -24,10 +24,13 @@ export async function deliverOnce(
   outbox: Outbox,
   record: ParkedDelivery,
   credential: RavenCredentialInput,
+  signal?: AbortSignal,
 ): Promise<RavenCredentialSummary> {
   const { leafUserId } = record
   const current = await leaf.getRavenCredential(leafUserId)
   if (record.attempted && current !== null && current.id !== record.replacedId) return current
+  // Shutting down: stop before changing anything at Leaf; the job goes back to the queue.
+  if (signal?.aborted) throw new TryAborted()
 
   await outbox.markAttempted(record.deliveryId, current?.id ?? null)
   record.attempted = true
@@ -44,5 +47,13 @@ export async function deliverOnce(
     const now = await leaf.getRavenCredential(leafUserId).catch(() => undefined)
     if (now !== undefined && now !== null && now.id !== record.replacedId) return now
     throw err
+  }
+}
+
+/** The try stopped before changing Leaf because the worker is shutting down. */
+export class TryAborted extends Error {
+  constructor() {
+    super('delivery try stopped before changing Leaf: shutting down')
+    this.name = 'TryAborted'
   }
 }

@@ -8,7 +8,7 @@ import { isLeafError, type LeafClient, type RavenCredentialInput, type RavenCred
 import type { Logger } from '../ops/logger.js'
 import type { ConnectionEvents } from '../webhooks/connection-events.js'
 import type { CredentialDelivery, DeliveryRequest } from './credential-delivery.js'
-import { deliverOnce } from './deliver-once.js'
+import { deliverOnce, TryAborted } from './deliver-once.js'
 import { DelayedError, UnrecoverableError, type JobQueue } from './job-queue.js'
 import { OutboxRecordGone, type Outbox, type ParkedDelivery } from './outbox.js'
 import { INLINE_SCHEDULE, nextDelayMs } from './retry-schedule.js'
@@ -221,11 +221,15 @@ export function createDurableDelivery(options: DurableDeliveryOptions): DurableD
         // Shutting down: hand the job back untouched rather than start on Leaf.
         if (signal?.aborted) return await returnLater(0)
         try {
-          const summary = await deliverOnce(leaf, outbox, record, credentialFor(refreshToken))
+          const summary = await deliverOnce(leaf, outbox, record, credentialFor(refreshToken), signal)
           await finishDelivered(record, summary, 'job')
           return 'delivered'
         } catch (err) {
           if (err instanceof OutboxRecordGone) return 'nothing parked'
+          if (err instanceof TryAborted) {
+            log.info(context(record), 'shutting down: delivery job returned to the queue')
+            return await returnLater(0)
+          }
           const lastTry = job.attemptsMade + 1 >= (job.opts.attempts ?? 1)
           if (verdictOf(err) === 'final' || lastTry) {
             await finishFailed(record, reasonOf(err), true, 'job')
