@@ -43,6 +43,9 @@ export interface RunResult {
   p99: number
   peakRssMb: number
   trace?: { done: number; rssMb: number }[]
+  /** Commands Redis processed during the run (all clients), when measured. */
+  redisCommands?: number
+  redisCommandsByName?: Record<string, number>
 }
 
 /** Resident set size of a process in MB, from /proc (Linux). */

@@ -12,6 +12,8 @@ export interface RouteSummary {
   p99: number
   /** Highest RSS sampled during this route's runs (MB). */
   peakRssMb: number
+  /** Commands Redis processed per request in the throughput runs (scripts and MULTI counted inside). */
+  redisCommandsPerRequest: number
   /** Answers with another status than the route's success status, plus socket errors/timeouts. */
   errors: number
 }
@@ -32,8 +34,8 @@ function fixed(value: number, digits: number): string {
 /** The one table: each route on the three servers, with raven-connect / baseline ratios. */
 export function formatTable(summary: Summary, offeredRate: number): string {
   const lines = [
-    `| route | server | req/s | p50 ms @${offeredRate}/s | p99 ms @${offeredRate}/s | peak RSS MB | req/s × baseline | RSS × baseline |`,
-    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+    `| route | server | req/s | p50 ms @${offeredRate}/s | p99 ms @${offeredRate}/s | peak RSS MB | req/s × baseline | RSS × baseline | Redis cmds/req |`,
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ]
   for (const route of ROUTES) {
     const base = summary[route].baseline
@@ -41,7 +43,7 @@ export function formatTable(summary: Summary, offeredRate: number): string {
       const cell = summary[route][target]
       const errors = cell.errors > 0 ? ` (${cell.errors} errors)` : ''
       lines.push(
-        `| ${target === 'raven-connect' ? LABELS[route] : ''} | ${target} | ${fixed(cell.rps, 0)}${errors} | ${fixed(cell.p50, 2)} | ${fixed(cell.p99, 2)} | ${fixed(cell.peakRssMb, 0)} | ${fixed(cell.rps / base.rps, 2)} | ${fixed(cell.peakRssMb / base.peakRssMb, 2)} |`,
+        `| ${target === 'raven-connect' ? LABELS[route] : ''} | ${target} | ${fixed(cell.rps, 0)}${errors} | ${fixed(cell.p50, 2)} | ${fixed(cell.p99, 2)} | ${fixed(cell.peakRssMb, 0)} | ${fixed(cell.rps / base.rps, 2)} | ${fixed(cell.peakRssMb / base.peakRssMb, 2)} | ${fixed(cell.redisCommandsPerRequest, 1)} |`,
       )
     }
   }

@@ -1,13 +1,13 @@
 import { execFileSync, fork, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
-import { cpus } from 'node:os'
+import { cpus, loadavg } from 'node:os'
 import { fileURLToPath } from 'node:url'
 
 import { Redis } from 'ioredis'
 
 import { freePort, startRedisServer, type ThrowawayRedis } from '../sandboxes/redis/throwaway-redis.js'
-import { drive, pace, prepareFlows, prepareTokens, type BenchRequest, type RunResult } from './load.js'
+import { drive, pace, prepareFlows, prepareTokens, rssMb, type BenchRequest, type RunResult } from './load.js'
 import { ROUTES, TARGETS, formatChecks, formatTable, type Check, type RouteName, type Summary, type TargetName } from './report.js'
 import { BENCH_CLIENT_ID, LINKED_USER_PREFIX, type StandInStats } from './stand-ins.js'
 import { median } from './stats.js'
@@ -28,7 +28,7 @@ const settings = {
   latencySeconds: Number(process.env.BENCH_LATENCY_SECONDS ?? '3'),
   rssLaunches: Number(process.env.BENCH_RSS_LAUNCHES ?? '100000'),
   leafTokenLifetimeSeconds: Number(process.env.BENCH_LEAF_TOKEN_LIFETIME_SECONDS ?? '60'),
-  deadlineSeconds: Number(process.env.BENCH_DEADLINE_SECONDS ?? '600'),
+  deadlineSeconds: Number(process.env.BENCH_DEADLINE_SECONDS ?? '900'),
   rateLimitPerMinute: 1_000_000,
   /** Comma-separated subset of routes, for quicker looks (the table then has gaps). */
   routes: (process.env.BENCH_ROUTES ?? ROUTES.join(',')).split(',').filter((route): route is RouteName => (ROUTES as readonly string[]).includes(route)),
@@ -41,6 +41,9 @@ const RETURN_ORIGIN = 'http://127.0.0.1:9'
 const RETURN_TO = `${RETURN_ORIGIN}/done`
 const secrets = { apiKey: 'bench_' + randomBytes(18).toString('base64url'), session: randomBytes(24).toString('base64url'), client: randomBytes(18).toString('base64url') }
 const started = Date.now()
+const idleRssMb = {} as Record<TargetName, number>
+// Other work on the machine skews every number: the load average before and after goes in the results.
+const loadBefore = loadavg()
 
 function log(line: string): void {
   process.stderr.write(`[bench ${((Date.now() - started) / 1000).toFixed(0).padStart(4)}s] ${line}\n`)
@@ -121,9 +124,25 @@ async function startTargets(standIns: StandInProcess, redisUrl: string): Promise
     }
     const nodeArgs = name === 'raven-connect' && settings.profile ? ['--cpu-prof', `--cpu-prof-dir=${ROOT}dist/bench/profiles`] : []
     targets[name] = await startTarget(name, entries[name].entry, env, `http://127.0.0.1:${port}`, entries[name].ready, nodeArgs)
-    log(`${name} listening on port ${port} (pid ${targets[name].pid}${targets[name].pinned ? ', pinned to core 1' : ''})`)
+    idleRssMb[name] = rssMb(targets[name].pid)
+    log(`${name} listening on port ${port} (pid ${targets[name].pid}${targets[name].pinned ? ', pinned to core 1' : ''}), idle RSS ${idleRssMb[name].toFixed(0)} MB`)
   }
   return targets
+}
+
+/**
+ * Deletes what earlier runs left (sessions, tokens, claims, rate-limit counters) so each run starts
+ * from the same Redis. Not FLUSHDB: raven-connect's job queue (rc:{jobs}…) must keep its keys.
+ */
+async function cleanRedis(redis: Redis): Promise<void> {
+  for (const pattern of ['rc:sess:*', 'rc:cs:*', 'rc:state:*', 'rc:rl:*', 'bl:*', 'us:*']) {
+    let cursor = '0'
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 5000)
+      cursor = next
+      if (keys.length > 0) await redis.unlink(...keys)
+    } while (cursor !== '0')
+  }
 }
 
 interface Prepared {
@@ -160,14 +179,32 @@ async function prepare(route: RouteName, target: Target, redis: Redis, count: nu
 
 /** Fixed concurrency, a fixed number of requests sized to last about `secondsPerRun`. */
 async function throughputRun(route: RouteName, target: Target, redis: Redis, amount: number): Promise<RunResult> {
-  await redis.flushdb()
+  await cleanRedis(redis)
   const prepared = await prepare(route, target, redis, amount)
-  return drive({ url: target.url, connections: settings.connections, amount, pid: target.pid, ...prepared })
+  const before = await redisCommands(redis)
+  const run = await drive({ url: target.url, connections: settings.connections, amount, pid: target.pid, ...prepared })
+  // Redis work per request: where a server's cost goes once it is not its own CPU (and what limits
+  // scale-out). Commands run inside Lua scripts and MULTI count one by one.
+  const after = await redisCommands(redis)
+  const byCommand: Record<string, number> = {}
+  for (const [name, calls] of Object.entries(after)) {
+    const delta = calls - (before[name] ?? 0) - (name === 'info' ? 1 : 0)
+    if (delta > 0) byCommand[name] = delta
+  }
+  const redisCommandsTotal = Object.values(byCommand).reduce((sum, calls) => sum + calls, 0)
+  return { ...run, redisCommands: redisCommandsTotal, redisCommandsByName: byCommand }
+}
+
+async function redisCommands(redis: Redis): Promise<Record<string, number>> {
+  const info = await redis.info('commandstats')
+  const calls: Record<string, number> = {}
+  for (const match of info.matchAll(/cmdstat_([^:]+):calls=(\d+)/g)) calls[match[1] as string] = Number(match[2])
+  return calls
 }
 
 /** Fixed offered rate: latency without saturation. */
 async function latencyRun(route: RouteName, target: Target, redis: Redis): Promise<RunResult> {
-  await redis.flushdb()
+  await cleanRedis(redis)
   const amount = settings.offeredRate * settings.latencySeconds
   const prepared = await prepare(route, target, redis, amount)
   return pace({ url: target.url, rate: settings.offeredRate, amount, pid: target.pid, ...prepared })
@@ -175,7 +212,8 @@ async function latencyRun(route: RouteName, target: Target, redis: Redis): Promi
 
 function describe(run: RunResult): string {
   const errors = run.errors > 0 ? ` ERRORS=${run.errors} ${JSON.stringify(run.statuses)}` : ''
-  return `${run.rps.toFixed(0)} req/s, p50 ${run.p50.toFixed(2)} ms, p99 ${run.p99.toFixed(2)} ms, RSS ${run.peakRssMb.toFixed(0)} MB${errors}`
+  const commands = run.redisCommands === undefined ? '' : `, ${(run.redisCommands / run.requests).toFixed(1)} Redis commands/request`
+  return `${run.rps.toFixed(0)} req/s${commands}, p50 ${run.p50.toFixed(2)} ms, p99 ${run.p99.toFixed(2)} ms, RSS ${run.peakRssMb.toFixed(0)} MB${errors}`
 }
 
 async function main(): Promise<void> {
@@ -233,7 +271,7 @@ async function main(): Promise<void> {
     for (const route of ROUTES) {
       summary[route] = {} as Summary[RouteName]
       if (!settings.routes.includes(route)) {
-        for (const name of TARGETS) summary[route][name] = { rps: Number.NaN, p50: Number.NaN, p99: Number.NaN, peakRssMb: Number.NaN, errors: 0 }
+        for (const name of TARGETS) summary[route][name] = { rps: Number.NaN, p50: Number.NaN, p99: Number.NaN, peakRssMb: Number.NaN, redisCommandsPerRequest: Number.NaN, errors: 0 }
         continue
       }
       for (const name of TARGETS) {
@@ -245,6 +283,7 @@ async function main(): Promise<void> {
           p50: median(latency.map((run) => run.p50)),
           p99: median(latency.map((run) => run.p99)),
           peakRssMb: Math.max(...mine.map((run) => run.result.peakRssMb)),
+          redisCommandsPerRequest: median(throughput.map((run) => (run.redisCommands ?? Number.NaN) / run.requests)),
           errors: mine.reduce((sum, run) => sum + run.result.errors, 0),
         }
       }
@@ -254,7 +293,7 @@ async function main(): Promise<void> {
     const rssGrowth: Partial<Record<TargetName, { launches: number; seconds: number; rpsAverage: number; rssAfterWarmupMb: number; rssPeakAfterWarmupMb: number; rssEndMb: number; growthPercent: number; errors: number }>> = {}
     for (const name of ['raven-connect', 'baseline'] as const) {
       checkDeadline()
-      await redis.flushdb()
+      await cleanRedis(redis)
       const prepared = await prepare('launch', targets[name], redis, settings.rssLaunches)
       const run = await drive({ url: targets[name].url, connections: settings.connections, amount: settings.rssLaunches, pid: targets[name].pid, trace: true, ...prepared })
       const trace = run.trace ?? []
@@ -274,7 +313,7 @@ async function main(): Promise<void> {
       }
       log(`${run.requests} launches on ${name}: RSS ${atWarm.toFixed(0)} MB after 10 % → peak ${peakAfter.toFixed(0)} MB (${rssGrowth[name]?.growthPercent.toFixed(1)} %), ${run.errors} errors`)
     }
-    await redis.flushdb()
+    await cleanRedis(redis)
 
     const upstream = (await standIns.ask('stats')) as StandInStats
     const rc = upstream.callers['raven-connect']
@@ -304,8 +343,9 @@ async function main(): Promise<void> {
     const result = {
       when: new Date().toISOString(),
       commit,
-      machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version, serverPinnedToCore1: targets['raven-connect'].pinned },
+      machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version, serverPinnedToCore1: targets['raven-connect'].pinned, loadAverageBefore: loadBefore, loadAverageAfter: loadavg() },
       settings,
+      idleRssMb,
       summary,
       checks,
       rssGrowth,
@@ -319,6 +359,7 @@ async function main(): Promise<void> {
     process.stdout.write(`\n${table}\n\n${checksTable}\n\n`)
     process.stdout.write(`Upstream counters: ${JSON.stringify(upstream.callers)}\n`)
     process.stdout.write(`RSS growth: ${JSON.stringify(rssGrowth)}\n`)
+    process.stdout.write(`Load average (1/5/15 min) before ${loadBefore.map((v) => v.toFixed(1)).join(' ')}, after ${loadavg().map((v) => v.toFixed(1)).join(' ')}; idle RSS ${JSON.stringify(idleRssMb)}\n`)
     process.stdout.write(`Results: ${file}\n`)
   } finally {
     await stop()
