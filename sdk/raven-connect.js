@@ -26,19 +26,25 @@ const RESULTS = ['connected', 'pending', 'error']
 /**
  * Opens the Connect Raven popup and resolves with its result message. Call it from a click handler:
  * browsers allow a popup only during the click. `connectUrl` may be the URL, a Promise of it, or a
- * function returning either: the popup opens at once and follows the URL when it is known, so a call
- * to your backend first does not get the popup blocked.
+ * function returning either (called once the popup is open): the popup opens at once and follows the
+ * URL when it is known, so a call to your backend first does not get the popup blocked.
  *
  * Rejects with an Error whose `code` is `popup_blocked` (the browser refused to open it) or
  * `popup_closed` (the grower closed it before the flow finished); an error from getting the URL is
  * passed through after the popup is closed.
  */
 export function connectRaven(connectUrl) {
-  const pending = typeof connectUrl === 'function' ? connectUrl() : connectUrl
-  const immediate = typeof pending === 'string' || pending instanceof URL ? String(pending) : undefined
+  const immediate = typeof connectUrl === 'string' || connectUrl instanceof URL ? String(connectUrl) : undefined
   const popup = window.open(immediate ?? 'about:blank', POPUP_NAME, popupFeatures())
   if (!popup || popup.closed) return Promise.reject(sdkError('popup_blocked', 'The browser blocked the Raven popup. Allow popups for this site and try again.'))
   popup.focus()
+  // A function is called only once the popup is open, so a blocked popup costs no connect session.
+  let pending
+  try {
+    pending = typeof connectUrl === 'function' ? connectUrl() : connectUrl
+  } catch (err) {
+    pending = Promise.reject(err)
+  }
 
   return new Promise((resolve, reject) => {
     let expectedOrigin

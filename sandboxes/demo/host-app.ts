@@ -105,7 +105,8 @@ export function createHostApp(options: HostAppOptions): Express {
       `default-src 'none'; script-src 'self' ${serviceOrigin}; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; frame-ancestors 'none'`,
     )
     res.setHeader('X-Content-Type-Options', 'nosniff')
-    res.setHeader('Referrer-Policy', 'no-referrer')
+    // Not no-referrer: with it Chrome sends `Origin: null` on form posts, and sameOrigin() needs the origin.
+    res.setHeader('Referrer-Policy', 'same-origin')
     next()
   })
   app.use('/assets', express.static(PUBLIC_DIR, { index: false, maxAge: 0 }))

@@ -166,6 +166,7 @@ function layout(title: string, content: string, grower?: DemoGrower, extraHead =
     <meta charset="utf-8">
     <meta name="viewport" content="width=device-width, initial-scale=1">
     <title>${esc(title)}</title>
+    <link rel="icon" href="data:,">
     <link rel="stylesheet" href="/assets/host.css">
     <script type="module" src="/assets/host.js"></script>
     ${extraHead}

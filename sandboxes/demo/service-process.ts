@@ -38,7 +38,14 @@ export async function startServiceProcess(options: ServiceProcessOptions): Promi
     detached: true,
   })
   for (const stream of [child.stdout, child.stderr]) stream?.on('data', (chunk: Buffer) => output.push(chunk.toString('utf8')))
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => {
+      // A grandchild (tsx's esbuild) may hold the pipes open a while longer; we are done reading.
+      child.stdout?.destroy()
+      child.stderr?.destroy()
+      resolve(code)
+    }),
+  )
   // Detached children outlive a parent that dies without stopping them; this hook prevents that.
   const killOnExit = () => void child.kill('SIGKILL')
   process.once('exit', killOnExit)
@@ -48,7 +55,7 @@ export async function startServiceProcess(options: ServiceProcessOptions): Promi
     if (child.exitCode !== null || child.signalCode !== null) return
     child.kill('SIGTERM')
     // main.ts allows in-flight requests 15 s; do not wait for ever on a stuck process.
-    const timedOut = await Promise.race([exited.then(() => false), delay(20_000).then(() => true)])
+    const timedOut = await Promise.race([exited.then(() => false), delay(20_000, undefined, { ref: false }).then(() => true)])
     if (timedOut) child.kill('SIGKILL')
   }
 

@@ -30,6 +30,7 @@ export function renderPage(options: PageOptions): string {
     <meta name="viewport" content="width=device-width, initial-scale=1">
     <meta name="robots" content="noindex">
     <title>${escapeHtml(options.title)}</title>
+    <link rel="icon" href="data:,">
     <link rel="stylesheet" href="/assets/page.css">
     ${scripts}
   </head>

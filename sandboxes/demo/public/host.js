@@ -10,7 +10,7 @@ function say(text) {
 }
 
 // The popup must open during the click, so the SDK is loaded beforehand and the connect session is
-// created while the popup is already open (connectRaven accepts a Promise of the URL).
+// created once the popup is open (connectRaven accepts a function returning a Promise of the URL).
 async function newConnectUrl() {
   const res = await fetch('/connect-session', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' })
   const body = await res.json().catch(() => ({}))
@@ -28,7 +28,7 @@ if (button) {
       button.disabled = false
       button.addEventListener('click', () => {
         say('Finish in the Raven window…')
-        connectRaven(newConnectUrl()).then(
+        connectRaven(newConnectUrl).then(
           (result) => showResult({ raven: result.raven, ...(result.reason ? { reason: result.reason } : {}), via: 'popup' }),
           (err) => (err && err.code ? showResult({ popup: err.code }) : say(`The popup could not start: ${err && err.message}`)),
         )

@@ -1,0 +1,100 @@
+import { existsSync, mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
+
+import { DEFAULT_GROWER } from '../../sandboxes/raven/server.js'
+import { startDemo, type Demo } from '../../sandboxes/demo/run-demo.js'
+
+/*
+ * Shared pieces of the browser tests: Debian's Chromium driven by playwright-core (never
+ * `playwright install`; .ci/run apt-installs chromium), the demo started on free ports against the
+ * test Redis, the Raven sandbox's sign-in and consent, screenshots under test-artifacts/.
+ */
+
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+export const ARTIFACTS_DIR = fileURLToPath(new URL('../../test-artifacts/browser/', import.meta.url))
+/** A 2-core machine shared with other test workers: generous, but bounded. */
+export const BROWSER_TEST_TIMEOUT_MS = 120_000
+const ACTION_TIMEOUT_MS = 30_000
+
+export interface LaunchOptions {
+  /** Keep Chromium's popup blocker on (Playwright turns it off by default), as in a real browser. */
+  popupBlocker?: boolean
+}
+
+/**
+ * Headless Chromium with the flags a container or CI box needs. Playwright gives every launch a fresh
+ * temporary user data dir (removed on close); each test then works in its own context.
+ */
+export async function launchChromium(options: LaunchOptions = {}): Promise<Browser> {
+  if (!existsSync(CHROMIUM_PATH)) {
+    throw new Error(`Chromium not found at ${CHROMIUM_PATH}: install it (apt-get install -y chromium) or set CHROMIUM_PATH`)
+  }
+  return chromium.launch({
+    executablePath: CHROMIUM_PATH,
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--disable-dev-shm-usage',
+    ],
+    ...(options.popupBlocker ? { ignoreDefaultArgs: ['--disable-popup-blocking'] } : {}),
+    timeout: 60_000,
+  })
+}
+
+export function startTestDemo(): Promise<Demo> {
+  const redisUrl = process.env.REDIS_URL
+  if (!redisUrl) throw new Error('REDIS_URL is not set: run the tests with npm test (global setup starts Redis)')
+  return startDemo({ ports: { app: 0, raven: 0, leaf: 0, host: 0 }, redisUrl, serviceOutput: 'capture', logLevel: 'info' })
+}
+
+/** Collects Content-Security-Policy violations and page errors: the pages must have none. */
+export interface PageProblems {
+  list: string[]
+}
+
+export async function newPage(context: BrowserContext): Promise<{ page: Page; problems: PageProblems }> {
+  const page = await context.newPage()
+  return { page, problems: watch(page) }
+}
+
+export function watch(page: Page): PageProblems {
+  const problems: PageProblems = { list: [] }
+  page.setDefaultTimeout(ACTION_TIMEOUT_MS)
+  page.setDefaultNavigationTimeout(ACTION_TIMEOUT_MS)
+  page.on('pageerror', (err) => problems.list.push(`pageerror on ${page.url()}: ${err.message}`))
+  page.on('console', (message) => {
+    if (message.type() === 'error' && /Content Security Policy|Refused to/i.test(message.text())) {
+      problems.list.push(`console on ${page.url()}: ${message.text()}`)
+    }
+  })
+  return problems
+}
+
+/** At the Raven sandbox: sign in as the test grower, then click Allow or Decline. */
+export async function signInAndDecide(page: Page, decision: 'Allow' | 'Decline'): Promise<void> {
+  await page.locator('input[name=username]').fill(DEFAULT_GROWER.username)
+  await page.locator('input[name=password]').fill(DEFAULT_GROWER.password)
+  await page.getByRole('button', { name: 'Sign in' }).click()
+  await page.getByRole('button', { name: decision }).click()
+}
+
+export async function screenshot(page: Page, name: string): Promise<string> {
+  mkdirSync(ARTIFACTS_DIR, { recursive: true })
+  const path = join(ARTIFACTS_DIR, `${name}.png`)
+  await page.screenshot({ path, fullPage: true })
+  return path
+}
+
+/** True when the page fits its viewport's width (no sideways scrolling on a phone). */
+export function fitsWidth(page: Page): Promise<boolean> {
+  return page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)
+}

@@ -1,0 +1,165 @@
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals'
+import type { Browser, BrowserContext, Page } from 'playwright-core'
+
+import type { Demo } from '../../sandboxes/demo/run-demo.js'
+import {
+  BROWSER_TEST_TIMEOUT_MS,
+  fitsWidth,
+  launchChromium,
+  newPage,
+  screenshot,
+  signInAndDecide,
+  startTestDemo,
+  watch,
+  type PageProblems,
+} from './chromium.js'
+
+jest.setTimeout(BROWSER_TEST_TIMEOUT_MS)
+
+let demo: Demo
+let browser: Browser
+
+beforeAll(async () => {
+  // The popup blocker stays on, as in a grower's browser: the SDK must open the popup during the click.
+  ;[demo, browser] = await Promise.all([startTestDemo(), launchChromium({ popupBlocker: true })])
+}, BROWSER_TEST_TIMEOUT_MS)
+
+afterAll(async () => {
+  await browser?.close()
+  await demo?.close()
+}, BROWSER_TEST_TIMEOUT_MS)
+
+async function withPage<T>(run: (page: Page, problems: PageProblems, context: BrowserContext) => Promise<T>): Promise<T> {
+  const context = await browser.newContext({ viewport: { width: 1100, height: 800 } })
+  try {
+    const { page, problems } = await newPage(context)
+    return await run(page, problems, context)
+  } finally {
+    await context.close()
+  }
+}
+
+/** Clicks "Connect Raven in a popup" on the host page and returns the popup window. */
+async function openPopup(page: Page): Promise<{ popup: Page; popupProblems: PageProblems; closed: Promise<unknown> }> {
+  await page.goto(demo.hostUrl)
+  // Enabled once the page's script has imported the SDK from raven-connect (CORS + CSP allow it).
+  await page.waitForSelector('#connect-popup:not([disabled])')
+  const opened = page.waitForEvent('popup')
+  await page.getByRole('button', { name: 'Connect Raven in a popup' }).click()
+  const popup = await opened
+  const popupProblems = watch(popup)
+  return { popup, popupProblems, closed: popup.waitForEvent('close') }
+}
+
+function demoLeafUserId(): string {
+  const user = [...demo.leaf.state.users.values()].find((candidate) => candidate.externalId === 'demo-grower')
+  if (!user) throw new Error('the demo grower is missing at the Leaf sandbox')
+  return user.id
+}
+
+describe('Connect Raven in a real browser, popup mode (the browser SDK)', () => {
+  it('connects: the popup signs in and allows at Raven, posts the result to the host page and closes itself', async () => {
+    await withPage(async (page, problems) => {
+      const { popup, popupProblems, closed } = await openPopup(page)
+      await popup.waitForURL((url) => url.href.startsWith(demo.ravenIssuer))
+      await signInAndDecide(popup, 'Allow')
+      await closed
+      await page.waitForURL((url) => url.searchParams.get('via') === 'popup')
+
+      const landed = new URL(page.url())
+      expect(landed.searchParams.get('raven')).toBe('connected')
+      await expect(page.locator('#result h2').textContent()).resolves.toBe('Connected')
+      await expect(page.locator('#connection-status').textContent()).resolves.toBe('Connected')
+      expect(demo.leaf.state.credentialFor(demoLeafUserId())).toBeDefined()
+      expect([...problems.list, ...popupProblems.list]).toEqual([])
+      await screenshot(page, 'popup-connected')
+    })
+  })
+
+  it('declined consent in the popup comes back to the host page as access_denied', async () => {
+    await withPage(async (page, problems) => {
+      const { popup, popupProblems, closed } = await openPopup(page)
+      await popup.waitForURL((url) => url.href.startsWith(demo.ravenIssuer))
+      await signInAndDecide(popup, 'Decline')
+      await closed
+      await page.waitForURL((url) => url.searchParams.get('via') === 'popup')
+
+      const landed = new URL(page.url())
+      expect(landed.searchParams.get('raven')).toBe('error')
+      expect(landed.searchParams.get('reason')).toBe('access_denied')
+      await expect(page.locator('#result h2').textContent()).resolves.toBe('Not connected: you declined')
+      expect([...problems.list, ...popupProblems.list]).toEqual([])
+      await screenshot(page, 'popup-declined')
+    })
+  })
+
+  it('a popup the grower closes early rejects with popup_closed, and the host page says nothing changed', async () => {
+    await withPage(async (page, problems) => {
+      const { popup, closed } = await openPopup(page)
+      await popup.waitForURL((url) => url.href.startsWith(demo.ravenIssuer))
+      await popup.close()
+      await closed
+      await page.waitForURL((url) => url.searchParams.has('popup'))
+
+      expect(new URL(page.url()).searchParams.get('popup')).toBe('popup_closed')
+      await expect(page.locator('#result h2').textContent()).resolves.toBe('Popup closed')
+      await expect(page.locator('#result').textContent()).resolves.toContain('Nothing changed')
+      expect(problems.list).toEqual([])
+      await screenshot(page, 'popup-closed')
+    })
+  })
+
+  it('a popup the browser blocks (no click) rejects with popup_blocked, and the host page explains it', async () => {
+    await withPage(async (page, problems) => {
+      await page.goto(demo.hostUrl)
+      await page.waitForSelector('#connect-popup:not([disabled])')
+      // Playwright evaluates with a user gesture, and opening a window consumes that activation
+      // (Chromium): after one throwaway window.open, the next popup has no activation to use.
+      const code = await page.evaluate(async (sdkUrl) => {
+        const sdk = (await import(sdkUrl)) as { connectRaven(url: string): Promise<unknown> }
+        window.open('about:blank', 'consume-activation')?.close()
+        const outcome = sdk.connectRaven(`${new URL(sdkUrl).origin}/connect/raven?session=never-used`).then(
+          () => 'resolved',
+          (err: { code?: string }) => err.code ?? 'no code',
+        )
+        // If a popup did open, the promise would wait for it: answer rather than hang.
+        return Promise.race([outcome, new Promise((resolve) => setTimeout(() => resolve('popup opened'), 5000))])
+      }, `${demo.serviceUrl}/sdk/raven-connect.js`)
+      expect(code).toBe('popup_blocked')
+
+      // Through the page: a scripted click carries no user activation either.
+      await page.evaluate(() => {
+        window.open('about:blank', 'consume-activation')?.close()
+        document.getElementById('connect-popup')?.click()
+      })
+      await page.waitForURL((url) => url.searchParams.has('popup'))
+      expect(new URL(page.url()).searchParams.get('popup')).toBe('popup_blocked')
+      await expect(page.locator('#result h2').textContent()).resolves.toBe('The popup was blocked')
+      expect(problems.list).toEqual([])
+      await screenshot(page, 'popup-blocked')
+    })
+  })
+
+  it('without an opener the popup end page stays open and readable on a phone, naming only the returnTo origin', async () => {
+    await withPage(async (page, problems, context) => {
+      await page.setViewportSize({ width: 390, height: 844 })
+      // A popup-mode link opened in a plain tab (e.g. copied, or the opener navigated away).
+      const created = await context.request.post(`${demo.hostUrl}/connect-session`, { headers: { Origin: demo.hostUrl }, data: {} })
+      const { connectUrl } = (await created.json()) as { connectUrl: string }
+      await page.goto(connectUrl)
+      await signInAndDecide(page, 'Allow')
+      await page.waitForURL((url) => url.href.startsWith(`${demo.serviceUrl}/connect/raven/callback`))
+      await page.waitForLoadState('load')
+
+      const main = page.locator('main')
+      await expect(main.getAttribute('data-raven')).resolves.toBe('connected')
+      await expect(main.getAttribute('data-target-origin')).resolves.toBe(demo.hostUrl)
+      await expect(page.locator('h1').textContent()).resolves.toBe('Raven is connected')
+      await expect(main.textContent()).resolves.toContain('return to the app')
+      expect(page.isClosed()).toBe(false)
+      await expect(fitsWidth(page)).resolves.toBe(true)
+      expect(problems.list).toEqual([])
+      await screenshot(page, 'popup-end-page-no-opener-phone')
+    })
+  })
+})
