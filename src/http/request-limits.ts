@@ -4,9 +4,12 @@ import { problem } from './problem.js'
 
 /** No route needs more: a launch URL is ~80 characters, a callback with code, state and iss ~400. */
 export const MAX_URL_LENGTH = 4096
-/** Total bytes of header names and values; Node's own parser limit (16 KiB) is the outer fence. */
-export const MAX_HEADER_BYTES = 8192
-export const MAX_HEADER_COUNT = 64
+/**
+ * Total bytes of header names and values: room for a browser carrying its parent domain's cookies,
+ * below Node's own parser limit (16 KiB for the whole head), which stays the outer fence.
+ */
+export const MAX_HEADER_BYTES = 12 * 1024
+export const MAX_HEADER_COUNT = 100
 
 /**
  * Refuses over-long URLs (414) and oversized or too many headers (431) before any route, session or

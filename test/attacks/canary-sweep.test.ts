@@ -208,7 +208,7 @@ async function sweep(system: TestSystem, t: Transcript): Promise<void> {
   await t.fetch(system, '/v1/connect-sessions', { method: 'POST', headers: json, body: JSON.stringify({ externalId: 'x'.repeat(200_000) }) })
   await t.fetch(system, '/v1/connect-sessions', { method: 'POST', headers: { ...key, 'Content-Type': 'text/plain' }, body: 'x' })
   await t.fetch(system, `/v1/users/${'a'.repeat(5000)}/raven-connection`, { headers: key })
-  await t.fetch(system, '/connect/raven', { headers: { 'x-big': 'b'.repeat(10_000) } })
+  await t.fetch(system, '/connect/raven', { headers: { 'x-big': 'b'.repeat(13_000) } })
   await t.fetch(system, '/connect/raven', { method: 'POST' })
   await t.fetch(system, '/v1/users/%E0%A4%A/raven-connection', { headers: key })
   const raw = await rawRequest(system, `GET /v1/users/abc/raven-connection HTTP/1.1\r\nHost: x\r\nX-Big: ${'h'.repeat(20_000)}\r\n\r\n`)
