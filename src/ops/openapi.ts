@@ -207,6 +207,12 @@ const paths: Record<string, Json> = {
         '503': html('Raven or Redis unreachable; nothing was changed'),
       },
     },
+    head: {
+      tags: ['grower browser'],
+      operationId: 'headConnectFlow',
+      summary: 'Refused, so link previewers and scanners cannot spend a connect token',
+      responses: { '405': { description: 'Allow: GET' } },
+    },
   },
   '/connect/raven/callback': {
     get: {
