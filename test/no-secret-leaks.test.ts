@@ -22,7 +22,11 @@ function serviceResponses(): string {
   return browsers
     .flatMap((browser) => browser.history)
     .filter((response) => response.url.startsWith(system.url))
-    .map((response) => [response.status, ...[...response.headers].map(([name, value]) => `${name}: ${value}`), response.body].join('\n'))
+    .map((response) => {
+      const headers: string[] = []
+      response.headers.forEach((value, name) => headers.push(`${name}: ${value}`))
+      return [response.status, ...headers, response.body].join('\n')
+    })
     .join('\n')
 }
 
