@@ -16,6 +16,9 @@ import {
 
 jest.setTimeout(BROWSER_TEST_TIMEOUT_MS)
 
+/** Past Chromium's 5 s transient user activation. */
+const ACTIVATION_EXPIRED_MS = 6000
+
 let demo: Demo
 let browser: Browser
 
@@ -113,25 +116,27 @@ describe('Connect Raven in a real browser, popup mode (the browser SDK)', () => 
     await withPage(async (page, problems) => {
       await page.goto(demo.hostUrl)
       await page.waitForSelector('#connect-popup:not([disabled])')
-      // Playwright evaluates with a user gesture, and opening a window consumes that activation
-      // (Chromium): after one throwaway window.open, the next popup has no activation to use.
-      const code = await page.evaluate(async (sdkUrl) => {
-        const sdk = (await import(sdkUrl)) as { connectRaven(url: string): Promise<unknown> }
-        window.open('about:blank', 'consume-activation')?.close()
-        const outcome = sdk.connectRaven(`${new URL(sdkUrl).origin}/connect/raven?session=never-used`).then(
-          () => 'resolved',
-          (err: { code?: string }) => err.code ?? 'no code',
-        )
-        // If a popup did open, the promise would wait for it: answer rather than hang.
-        return Promise.race([outcome, new Promise((resolve) => setTimeout(() => resolve('popup opened'), 5000))])
-      }, `${demo.serviceUrl}/sdk/raven-connect.js`)
+      // Playwright evaluates with a user gesture; Chromium's transient activation lasts 5 s. Waiting
+      // past it leaves window.open without activation, as for a script that runs long after a click.
+      const code = await page.evaluate(
+        async ({ sdkUrl, waitMs }) => {
+          const sdk = (await import(sdkUrl)) as { connectRaven(url: string): Promise<unknown> }
+          await new Promise((resolve) => setTimeout(resolve, waitMs))
+          const outcome = sdk.connectRaven(`${new URL(sdkUrl).origin}/connect/raven?session=never-used`).then(
+            () => 'resolved',
+            (err: { code?: string }) => err.code ?? 'no code',
+          )
+          // If a popup did open, the promise would wait for it: answer rather than hang.
+          return Promise.race([outcome, new Promise((resolve) => setTimeout(() => resolve('popup opened'), 5000))])
+        },
+        { sdkUrl: `${demo.serviceUrl}/sdk/raven-connect.js`, waitMs: ACTIVATION_EXPIRED_MS },
+      )
       expect(code).toBe('popup_blocked')
 
-      // Through the page: a scripted click carries no user activation either.
-      await page.evaluate(() => {
-        window.open('about:blank', 'consume-activation')?.close()
-        document.getElementById('connect-popup')?.click()
-      })
+      // Through the page: a scripted click after the activation expired opens nothing either.
+      await page.evaluate((waitMs) => {
+        setTimeout(() => document.getElementById('connect-popup')?.click(), waitMs)
+      }, ACTIVATION_EXPIRED_MS)
       await page.waitForURL((url) => url.searchParams.has('popup'))
       expect(new URL(page.url()).searchParams.get('popup')).toBe('popup_blocked')
       await expect(page.locator('#result h2').textContent()).resolves.toBe('The popup was blocked')
