@@ -149,5 +149,12 @@ function identifyApiKey(apiKeys: string[]): RequestHandler {
 
 /** Session store failures (Redis down) surface as errors the handlers turn into 503. */
 function guardSession(session: RequestHandler): RequestHandler {
-  return (req, res, next) => session(req, res, (err?: unknown) => next(err))
+  return (req, res, next) =>
+    session(req, res, (err?: unknown) => {
+      // A store error leaves req.session unset, and with `unset: 'destroy'` express-session would then
+      // DEL the session when the response ends: a Redis that hung for a moment (the DEL runs once it
+      // answers) would cost the grower a flow in progress. Without a session id there is nothing to delete.
+      if (err) req.sessionID = undefined as unknown as string
+      next(err)
+    })
 }
