@@ -1,0 +1,75 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+
+import { freePort, startRedisServer, type ThrowawayRedis } from '../setup/global-setup.js'
+import { TestBrowser } from '../helpers/browser.js'
+import { consentUpToCallback, outcomeOf, waitFor } from '../helpers/grower-flow.js'
+import { startFaultWorld, type FaultWorld } from './helpers/fault-world.js'
+import { logged, spawnService, type ServiceProcess } from './helpers/service-process.js'
+import { startSplittingProxy } from './helpers/splitting-proxy.js'
+
+let redisServer: ThrowawayRedis
+let world: FaultWorld
+let a: ServiceProcess
+let b: ServiceProcess
+let proxy: Awaited<ReturnType<typeof startSplittingProxy>>
+let turn = 0
+
+beforeAll(async () => {
+  redisServer = await startRedisServer()
+  world = await startFaultWorld({ redisUrl: redisServer.url })
+  const [portA, portB] = [await freePort(), await freePort()]
+  a = spawnService(world.env(portA))
+  b = spawnService(world.env(portB))
+  await Promise.all([a.waitUntilReady(), b.waitUntilReady()])
+  // Launches go to A, callbacks to B, everything else alternates: no stickiness anywhere.
+  proxy = await startSplittingProxy(world.publicPort, (path) => {
+    if (path.startsWith('/connect/raven/callback')) return b.url
+    if (path.startsWith('/connect/raven')) return a.url
+    turn += 1
+    return turn % 2 === 0 ? a.url : b.url
+  })
+}, 60_000)
+afterAll(async () => {
+  await proxy?.close()
+  await Promise.all([a?.stop('SIGKILL'), b?.stop('SIGKILL')])
+  await world.close()
+  await redisServer.stop()
+})
+
+async function prepareFlow(leafUserId: string) {
+  const session = await world.createConnectSession(world.publicBaseUrl, { leafUserId, returnTo: 'https://app.example.test/done' })
+  const browser = new TestBrowser()
+  const callbackUrl = await consentUpToCallback(browser, session.connectUrl)
+  return { browser, callbackUrl, connectSessionId: session.id }
+}
+
+describe('two instances sharing one Redis behind a load balancer', () => {
+  it('completes a flow launched on one instance and called back on the other', async () => {
+    const leafUserId = world.newLeafUser()
+    const { browser, callbackUrl, connectSessionId } = await prepareFlow(leafUserId)
+    const result = await browser.get(callbackUrl.href)
+    expect(outcomeOf(result)).toEqual({ raven: 'connected', reason: null })
+    expect(world.leaf.state.credentialFor(leafUserId)).toBeDefined()
+    expect(logged(a, 'flow started').some((record) => record.connectSessionId === connectSessionId)).toBe(true)
+    expect(logged(b, 'flow finished').some((record) => record.connectSessionId === connectSessionId)).toBe(true)
+    expect(logged(a, 'flow finished').some((record) => record.connectSessionId === connectSessionId)).toBe(false)
+  }, 30_000)
+
+  it('delivers each queued token exactly once while both instances work the queue', async () => {
+    const growers = Array.from({ length: 4 }, () => world.newLeafUser())
+    const flows = await Promise.all(growers.map(async (leafUserId) => ({ leafUserId, ...(await prepareFlow(leafUserId)) })))
+    // Creates fail long enough to outlast the inline tries: every token goes to the queue.
+    for (const { leafUserId } of flows) {
+      world.leaf.faults.script('POST', `/users/${leafUserId}/raven-credentials`, ...Array.from({ length: 5 }, () => ({ status: 503 })))
+    }
+    const results = await Promise.all(flows.map(({ browser, callbackUrl }) => browser.get(callbackUrl.href)))
+    for (const result of results) expect(outcomeOf(result).raven).toBe('pending')
+
+    await waitFor('every credential at Leaf', () => growers.every((leafUserId) => world.leaf.state.credentialFor(leafUserId)), 60_000, 200)
+    for (const { leafUserId, connectSessionId } of flows) {
+      expect(world.leaf.state.requestsTo('POST', `/users/${leafUserId}/raven-credentials`).filter((entry) => entry.status === 201)).toHaveLength(1)
+      const deliveries = [...logged(a, 'credential delivered to Leaf'), ...logged(b, 'credential delivered to Leaf')]
+      expect(deliveries.filter((record) => record.connectSessionId === connectSessionId)).toHaveLength(1)
+    }
+  }, 90_000)
+})
