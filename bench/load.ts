@@ -42,10 +42,24 @@ export interface RunResult {
   p50: number
   p99: number
   peakRssMb: number
+  /** Share of one core the server used during the run: near 100 % means it was CPU-bound. */
+  serverCpuPercent?: number
   trace?: { done: number; rssMb: number }[]
   /** Commands Redis processed during the run (all clients), when measured. */
   redisCommands?: number
   redisCommandsByName?: Record<string, number>
+  redisCpuPercent?: number
+}
+
+/** CPU seconds (user + system) a process has used, from /proc (Linux; NaN elsewhere). */
+export function cpuSeconds(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? []
+    // utime and stime are fields 14 and 15 of stat, 12 and 13 after the ") " split; in clock ticks (100/s).
+    return (Number(fields[11]) + Number(fields[12])) / 100
+  } catch {
+    return Number.NaN
+  }
 }
 
 /** Resident set size of a process in MB, from /proc (Linux). */
@@ -74,6 +88,7 @@ export async function drive(options: DriveOptions): Promise<RunResult> {
     if (options.trace) trace.push({ done: latencies.length, rssMb: now })
   }, 100)
   const started = performance.now()
+  const cpuBefore = cpuSeconds(options.pid)
   let finish: (value: autocannon.Result) => void = () => undefined
   let fail: (err: unknown) => void = () => undefined
   const finished = new Promise<autocannon.Result>((resolve, reject) => {
@@ -129,6 +144,7 @@ export async function drive(options: DriveOptions): Promise<RunResult> {
     p50: percentile(latencies, 0.5),
     p99: percentile(latencies, 0.99),
     peakRssMb: peakRss,
+    serverCpuPercent: ((cpuSeconds(options.pid) - cpuBefore) / ((performance.now() - started) / 1000)) * 100,
     ...(options.trace ? { trace } : {}),
   }
 }

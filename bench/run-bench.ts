@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url'
 import { Redis } from 'ioredis'
 
 import { freePort, startRedisServer, type ThrowawayRedis } from '../sandboxes/redis/throwaway-redis.js'
-import { drive, pace, prepareFlows, prepareTokens, rssMb, type BenchRequest, type RunResult } from './load.js'
+import { cpuSeconds, drive, pace, prepareFlows, prepareTokens, rssMb, type BenchRequest, type RunResult } from './load.js'
 import { ROUTES, TARGETS, formatChecks, formatTable, type Check, type RouteName, type Summary, type TargetName } from './report.js'
 import { BENCH_CLIENT_ID, LINKED_USER_PREFIX, type StandInStats } from './stand-ins.js'
 import { median } from './stats.js'
@@ -42,6 +42,7 @@ const RETURN_TO = `${RETURN_ORIGIN}/done`
 const secrets = { apiKey: 'bench_' + randomBytes(18).toString('base64url'), session: randomBytes(24).toString('base64url'), client: randomBytes(18).toString('base64url') }
 const started = Date.now()
 const idleRssMb = {} as Record<TargetName, number>
+let redisPid = 0
 // Other work on the machine skews every number: the load average before and after goes in the results.
 const loadBefore = loadavg()
 
@@ -182,7 +183,11 @@ async function throughputRun(route: RouteName, target: Target, redis: Redis, amo
   await cleanRedis(redis)
   const prepared = await prepare(route, target, redis, amount)
   const before = await redisCommands(redis)
+  const redisCpuBefore = cpuSeconds(redisPid)
+  const startedAt = performance.now()
   const run = await drive({ url: target.url, connections: settings.connections, amount, pid: target.pid, ...prepared })
+  // Redis's own CPU share during the run: near 100 % means Redis, not the server, is the limit.
+  const redisCpuPercent = ((cpuSeconds(redisPid) - redisCpuBefore) / ((performance.now() - startedAt) / 1000)) * 100
   // Redis work per request: where a server's cost goes once it is not its own CPU (and what limits
   // scale-out). Commands run inside Lua scripts and MULTI count one by one.
   const after = await redisCommands(redis)
@@ -192,7 +197,7 @@ async function throughputRun(route: RouteName, target: Target, redis: Redis, amo
     if (delta > 0) byCommand[name] = delta
   }
   const redisCommandsTotal = Object.values(byCommand).reduce((sum, calls) => sum + calls, 0)
-  return { ...run, redisCommands: redisCommandsTotal, redisCommandsByName: byCommand }
+  return { ...run, redisCommands: redisCommandsTotal, redisCommandsByName: byCommand, redisCpuPercent }
 }
 
 async function redisCommands(redis: Redis): Promise<Record<string, number>> {
@@ -213,7 +218,9 @@ async function latencyRun(route: RouteName, target: Target, redis: Redis): Promi
 function describe(run: RunResult): string {
   const errors = run.errors > 0 ? ` ERRORS=${run.errors} ${JSON.stringify(run.statuses)}` : ''
   const commands = run.redisCommands === undefined ? '' : `, ${(run.redisCommands / run.requests).toFixed(1)} Redis commands/request`
-  return `${run.rps.toFixed(0)} req/s${commands}, p50 ${run.p50.toFixed(2)} ms, p99 ${run.p99.toFixed(2)} ms, RSS ${run.peakRssMb.toFixed(0)} MB${errors}`
+  const cpu = run.serverCpuPercent === undefined ? '' : `, server CPU ${run.serverCpuPercent.toFixed(0)} %`
+  const redisCpu = run.redisCpuPercent === undefined ? '' : `, Redis CPU ${run.redisCpuPercent.toFixed(0)} %`
+  return `${run.rps.toFixed(0)} req/s${commands}${cpu}${redisCpu}, p50 ${run.p50.toFixed(2)} ms, p99 ${run.p99.toFixed(2)} ms, RSS ${run.peakRssMb.toFixed(0)} MB${errors}`
 }
 
 async function main(): Promise<void> {
@@ -231,6 +238,7 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => void stop().then(() => process.exit(130)))
   try {
     redisServer = await startRedisServer()
+    redisPid = redisServer.process.pid ?? 0
     redis = new Redis(redisServer.url)
     standIns = await startStandInProcess()
     targets = await startTargets(standIns, redisServer.url)
