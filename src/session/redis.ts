@@ -70,8 +70,13 @@ export function createRedis(settings: RedisSettings): Redis {
       enableOfflineQueue: worker,
       maxRedirections: 8,
       clusterRetryStrategy: (attempt) => Math.min(attempt * 100, 2000),
+      // Node connections are the cluster client's to manage: lazy or offline-queue-less nodes would
+      // fail the slot discovery itself, so only per-command settings go down to them.
       redisOptions: {
-        ...options,
+        maxRetriesPerRequest: options.maxRetriesPerRequest ?? null,
+        connectTimeout: options.connectTimeout ?? 2000,
+        ...(options.commandTimeout !== undefined && { commandTimeout: options.commandTimeout }),
+        ...(options.connectionName !== undefined && { connectionName: options.connectionName }),
         ...(username && { username }),
         ...(password && { password }),
         ...(tls && { tls: {} }),
