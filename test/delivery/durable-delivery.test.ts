@@ -51,6 +51,12 @@ async function everythingStored(): Promise<string> {
   return keys.join('\n') + values.join('\n')
 }
 
+/** Runs queued retries now rather than sit through the real backoff (full jitter, up to minutes). */
+async function promoteQueued(): Promise<void> {
+  const jobs = (await system.jobs?.jobs.queue.getJobs(['delayed'])) ?? []
+  await Promise.all(jobs.map((job) => job.promote().catch(() => undefined)))
+}
+
 async function parkedKeys(): Promise<string[]> {
   const prefix = system.jobs?.jobs.prefix ?? ''
   return [...(await system.redis.keys(`${prefix}:outbox:*`)), ...(await system.redis.keys(`${prefix}:pending:*`))]
@@ -76,7 +82,10 @@ describe('durable delivery to Leaf', () => {
     expect(stored).toContain(':outbox:dlv_')
     expect(stored).not.toContain(result.refreshToken)
 
-    await waitFor('the credential at Leaf', () => system.leaf.state.credentialFor(leafUserId), 20_000)
+    await waitFor('the credential at Leaf', async () => {
+      await promoteQueued()
+      return system.leaf.state.credentialFor(leafUserId)
+    }, 20_000, 300)
     await waitFor('the parked token to be deleted', async () => (await parkedKeys()).length === 0)
     expect(await connectionStatus(leafUserId)).toMatchObject({ leafUserId, connected: true, pending: false })
     expect(credentialPosts(leafUserId).filter((entry) => entry.status === 201)).toHaveLength(1)
@@ -91,8 +100,8 @@ describe('durable delivery to Leaf', () => {
     const result = await connect(leafUserId, () => system.leaf.faults.script('POST', `/users/${leafUserId}/raven-credentials`, ...refusals))
     expect(result.raven).toBe('pending')
     expect(await connectionStatus(leafUserId)).toEqual({ leafUserId, connected: false, pending: true })
-    await system.jobs?.jobs.queue.getJobs(['delayed']).then((jobs) => Promise.all(jobs.map((job) => job.promote().catch(() => undefined))))
     const connected = await waitFor('the status to say connected', async () => {
+      await promoteQueued()
       const status = await connectionStatus(leafUserId)
       return status.connected === true ? status : undefined
     }, 25_000, 300)
@@ -118,7 +127,10 @@ describe('durable delivery to Leaf', () => {
     const result = await outcome
     expect(result.raven).toBe('pending')
 
-    await waitFor('the parked token to be resolved', async () => (await parkedKeys()).length === 0, 25_000)
+    await waitFor('the parked token to be resolved', async () => {
+      await promoteQueued()
+      return (await parkedKeys()).length === 0
+    }, 25_000, 300)
     expect(credentialPosts(leafUserId)).toHaveLength(1)
     expect(system.leaf.state.credentialFor(leafUserId)?.refreshToken).toBe(result.refreshToken)
     expect(await connectionStatus(leafUserId)).toMatchObject({ connected: true, pending: false })

@@ -81,11 +81,12 @@ describe('webhooks to the host backend', () => {
     receiver.failNext(1, 410)
     await connect(leafUserId)
     const refused = await waitFor('the refused delivery', () => receiver.deliveries.find((delivery) => delivery.status === 410))
-    const job = await waitFor('the job to fail', async () => {
-      const found = await system.jobs?.jobs.queue.getJob(refused.id ?? '')
-      return found && (await found.getState()) === 'failed' ? found : undefined
-    })
-    expect(job.failedReason).toContain('refused with status 410')
+    const queue = system.jobs!.jobs.queue
+    // Read the job only once it has failed: an earlier copy would not carry the reason.
+    const job = await waitFor('the job to fail', async () =>
+      (await queue.getJobState(refused.id ?? '')) === 'failed' ? queue.getJob(refused.id ?? '') : undefined,
+    )
+    expect(job?.failedReason).toContain('refused with status 410')
     expect(receiver.deliveries.filter((delivery) => delivery.id === refused.id)).toHaveLength(1)
   })
 
