@@ -65,6 +65,12 @@ async function main(): Promise<void> {
     if (shuttingDown) return
     shuttingDown = true
     logger.info({ signal }, 'shutting down: refusing new connections, finishing in-flight requests')
+    // A last resort: with Redis gone, closing the queue worker or Redis itself can wait forever.
+    setTimeout(() => {
+      logger.error('shutdown did not complete in time; exiting')
+      logger.flush()
+      process.exit(1)
+    }, SHUTDOWN_GRACE_MS + JOBS_GRACE_MS + 5_000)
     const closed = new Promise<void>((resolve) => server.close(() => resolve()))
     server.closeIdleConnections()
     const timedOut = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), SHUTDOWN_GRACE_MS).unref())

@@ -61,7 +61,11 @@ export function createLogger(settings: LoggerSettings = {}): Logger {
 
 /** Name, code, message and stack, plus the `cause` chain's names/codes: never bodies or headers. */
 export function serializeError(err: unknown): Record<string, unknown> {
-  if (!(err instanceof Error)) return { message: String(err) }
+  if (!(err instanceof Error)) {
+    // Callers may pass a plain `{ message }` (already stripped of anything sensitive).
+    const message = (err as { message?: unknown } | null)?.message
+    return { message: typeof message === 'string' ? message : String(err) }
+  }
   const out: Record<string, unknown> = { type: err.name, message: err.message, stack: err.stack }
   const code = (err as { code?: unknown }).code
   if (typeof code === 'string' || typeof code === 'number') out.code = code
