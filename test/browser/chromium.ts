@@ -66,6 +66,19 @@ export async function newPage(context: BrowserContext): Promise<{ page: Page; pr
   return { page, problems: watch(page) }
 }
 
+export type PageRun<T> = (page: Page, problems: PageProblems, context: BrowserContext) => Promise<T>
+
+/** Runs `run` on a new page in a new desktop-sized context, closing the context afterwards. */
+export async function withContextPage<T>(browser: Browser, run: PageRun<T>): Promise<T> {
+  const context = await browser.newContext({ viewport: { width: 1100, height: 800 } })
+  try {
+    const { page, problems } = await newPage(context)
+    return await run(page, problems, context)
+  } finally {
+    await context.close()
+  }
+}
+
 export function watch(page: Page): PageProblems {
   const problems: PageProblems = { list: [] }
   page.setDefaultTimeout(ACTION_TIMEOUT_MS)

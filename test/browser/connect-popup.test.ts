@@ -1,17 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals'
-import type { Browser, BrowserContext, Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
 
 import type { Demo } from '../../sandboxes/demo/run-demo.js'
 import {
   BROWSER_TEST_TIMEOUT_MS,
   fitsWidth,
   launchChromium,
-  newPage,
   screenshot,
   signInAndDecide,
   startTestDemo,
   watch,
+  withContextPage,
   type PageProblems,
+  type PageRun,
 } from './chromium.js'
 
 jest.setTimeout(BROWSER_TEST_TIMEOUT_MS)
@@ -32,15 +33,8 @@ afterAll(async () => {
   await demo?.close()
 }, BROWSER_TEST_TIMEOUT_MS)
 
-async function withPage<T>(run: (page: Page, problems: PageProblems, context: BrowserContext) => Promise<T>): Promise<T> {
-  const context = await browser.newContext({ viewport: { width: 1100, height: 800 } })
-  try {
-    const { page, problems } = await newPage(context)
-    return await run(page, problems, context)
-  } finally {
-    await context.close()
-  }
-}
+/** A fresh browser context and page per test, closed afterwards. */
+const withPage = <T>(run: PageRun<T>): Promise<T> => withContextPage(browser, run)
 
 /** Clicks "Connect Raven in a popup" on the host page and returns the popup window. */
 async function openPopup(page: Page): Promise<{ popup: Page; popupProblems: PageProblems; closed: Promise<unknown> }> {

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals'
-import type { Browser, BrowserContext, Page } from 'playwright-core'
+import type { Browser } from 'playwright-core'
 
 import type { Demo } from '../../sandboxes/demo/run-demo.js'
-import { BROWSER_TEST_TIMEOUT_MS, fitsWidth, launchChromium, newPage, screenshot, signInAndDecide, startTestDemo, type PageProblems } from './chromium.js'
+import { BROWSER_TEST_TIMEOUT_MS, fitsWidth, launchChromium, screenshot, signInAndDecide, startTestDemo, withContextPage, type PageRun } from './chromium.js'
 
 jest.setTimeout(BROWSER_TEST_TIMEOUT_MS)
 
@@ -18,15 +18,8 @@ afterAll(async () => {
   await demo?.close()
 }, BROWSER_TEST_TIMEOUT_MS)
 
-async function withPage<T>(run: (page: Page, problems: PageProblems, context: BrowserContext) => Promise<T>): Promise<T> {
-  const context = await browser.newContext({ viewport: { width: 1100, height: 800 } })
-  try {
-    const { page, problems } = await newPage(context)
-    return await run(page, problems, context)
-  } finally {
-    await context.close()
-  }
-}
+/** A fresh browser context and page per test, closed afterwards. */
+const withPage = <T>(run: PageRun<T>): Promise<T> => withContextPage(browser, run)
 
 /** The Leaf user the demo grower maps to (the Leaf sandbox knows it by externalId). */
 function demoLeafUserId(): string {
