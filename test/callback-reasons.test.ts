@@ -92,7 +92,6 @@ describe('GET /connect/raven/callback: every result reason, produced for real', 
     const repeatedCode = new URL(flow.callbackUrl)
     repeatedCode.searchParams.append('code', 'second-code')
     expect(resultOf(await flow.browser.get(repeatedCode))).toMatchObject({ raven: 'error', reason: 'invalid_request' })
-    expect(system.raven.stats.tokenRequests).toBeGreaterThanOrEqual(0)
     expect(system.raven.stats.tokenRequestsForCode(flow.callbackUrl.searchParams.get('code') ?? '')).toBe(0)
   })
 
