@@ -2,7 +2,6 @@
 // rate limits shared by instances, no sessions for requests that never start a flow, tight server
 // timeouts against slow clients, and state that stays bounded and expires under floods.
 import type { Server } from 'node:http'
-import { connect } from 'node:net'
 import type { AddressInfo } from 'node:net'
 
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
@@ -13,7 +12,7 @@ import { createMetrics } from '../../src/ops/metrics.js'
 import { startRedisServer, type ThrowawayRedis } from '../../sandboxes/redis/throwaway-redis.js'
 import { captureLogs } from '../helpers/log-capture.js'
 import { startSystem, type TestSystem } from '../helpers/system.js'
-import { callbackWith, expectProblem, launchFlow, redisKeys, sessionIdOf } from './kit.js'
+import { callbackWith, expectProblem, launchFlow, rawRequest, redisKeys, sessionIdOf } from './kit.js'
 
 const LIMIT = 5
 
@@ -190,21 +189,8 @@ describe('slow clients', () => {
     })
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
     try {
-      const answer = await new Promise<string>((resolve, reject) => {
-        const socket = connect((server.address() as AddressInfo).port, '127.0.0.1')
-        const chunks: Buffer[] = []
-        const guard = setTimeout(() => {
-          socket.destroy()
-          reject(new Error('the server kept the slow socket open'))
-        }, 8000)
-        socket.on('data', (chunk: Buffer) => chunks.push(chunk))
-        socket.on('error', () => undefined)
-        socket.on('close', () => {
-          clearTimeout(guard)
-          resolve(Buffer.concat(chunks).toString('utf8'))
-        })
-        socket.write(partial)
-      })
+      // rawRequest rejects if the server keeps the slow socket open past the bound.
+      const answer = await rawRequest({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` }, partial, 8000)
       expect(answer).toMatch(/^HTTP\/1\.1 408 /)
     } finally {
       server.closeAllConnections()
