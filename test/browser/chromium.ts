@@ -66,6 +66,13 @@ export async function newPage(context: BrowserContext): Promise<{ page: Page; pr
   return { page, problems: watch(page) }
 }
 
+/** A connectUrl from the demo host backend, as its page script would get one (status checked). */
+export async function hostConnectUrl(context: BrowserContext, demo: Demo): Promise<string> {
+  const created = await context.request.post(`${demo.hostUrl}/connect-session`, { headers: { Origin: demo.hostUrl }, data: {} })
+  if (created.status() !== 200) throw new Error(`host /connect-session answered ${created.status()}`)
+  return ((await created.json()) as { connectUrl: string }).connectUrl
+}
+
 export type PageRun<T> = (page: Page, problems: PageProblems, context: BrowserContext) => Promise<T>
 
 /** Runs `run` on a new page in a new desktop-sized context, closing the context afterwards. */

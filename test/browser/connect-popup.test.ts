@@ -11,6 +11,7 @@ import {
   startTestDemo,
   watch,
   withContextPage,
+  hostConnectUrl,
   type PageProblems,
   type PageRun,
 } from './chromium.js'
@@ -143,8 +144,7 @@ describe('Connect Raven in a real browser, popup mode (the browser SDK)', () => 
     await withPage(async (page, problems, context) => {
       await page.setViewportSize({ width: 390, height: 844 })
       // A popup-mode link opened in a plain tab (e.g. copied, or the opener navigated away).
-      const created = await context.request.post(`${demo.hostUrl}/connect-session`, { headers: { Origin: demo.hostUrl }, data: {} })
-      const { connectUrl } = (await created.json()) as { connectUrl: string }
+      const connectUrl = await hostConnectUrl(context, demo)
       await page.goto(connectUrl)
       await signInAndDecide(page, 'Allow')
       await page.waitForURL((url) => url.href.startsWith(`${demo.serviceUrl}/connect/raven/callback`))

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals'
 import type { Browser } from 'playwright-core'
 
 import type { Demo } from '../../sandboxes/demo/run-demo.js'
-import { BROWSER_TEST_TIMEOUT_MS, fitsWidth, launchChromium, screenshot, signInAndDecide, startTestDemo, withContextPage, type PageRun } from './chromium.js'
+import { BROWSER_TEST_TIMEOUT_MS, fitsWidth, launchChromium, screenshot, signInAndDecide, startTestDemo, withContextPage, hostConnectUrl, type PageRun } from './chromium.js'
 
 jest.setTimeout(BROWSER_TEST_TIMEOUT_MS)
 
@@ -101,9 +101,7 @@ describe('Connect Raven in a real browser, redirect mode (the demo host app)', (
     await withPage(async (page, problems, context) => {
       await page.setViewportSize({ width: 390, height: 844 })
       // A connect URL from the host backend, as its page script would get one.
-      const created = await context.request.post(`${demo.hostUrl}/connect-session`, { headers: { Origin: demo.hostUrl }, data: {} })
-      expect(created.status()).toBe(200)
-      const { connectUrl } = (await created.json()) as { connectUrl: string }
+      const connectUrl = await hostConnectUrl(context, demo)
       await page.goto(connectUrl)
       expect(page.url().startsWith(demo.ravenIssuer)).toBe(true)
       const again = await page.goto(connectUrl)
