@@ -1,8 +1,8 @@
 import { Writable } from 'node:stream'
-import { LeafClient, LeafError, type LeafClientOptions } from '../src/leaf/leaf-client.js'
-import { REDACTED, redactText } from '../src/leaf/redact-events.js'
-import { createLogger } from '../src/ops/logger.js'
-import { createMetrics } from '../src/ops/metrics.js'
+import { LeafClient, LeafError, type LeafClientOptions } from '../src/leaf/client.js'
+import { REDACTED, redactText } from '../src/leaf/redact.js'
+import { createLogger } from '../src/infra/logger.js'
+import { createMetrics } from '../src/infra/metrics.js'
 import { startLeafSandbox, type LeafSandbox } from '../sandboxes/leaf/server.js'
 
 const LOGIN = { username: 'leaf-demo@example.com', password: 'leaf-sandbox-pw' }

@@ -75,7 +75,7 @@ describe('readiness while Raven is unreachable', () => {
     const launch = await down.browser().get(session.connectUrl)
     expect(launch.status).toBe(503)
     expect(launch.body).toContain('try again')
-    expect(await down.redis.exists(`rc:cs:${(await import('../src/connect-sessions/token-store.js')).hashToken(new URL(session.connectUrl).searchParams.get('session') ?? '')}`)).toBe(1)
+    expect(await down.redis.exists(`rc:cs:${(await import('../src/connect-links/token-store.js')).hashToken(new URL(session.connectUrl).searchParams.get('session') ?? '')}`)).toBe(1)
   })
 })
 

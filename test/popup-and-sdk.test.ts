@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 
-import { renderPopupPage, renderResultPage } from '../src/connect/pages.js'
-import type { ConnectOutcome } from '../src/connect/outcome.js'
+import { renderPopupPage, renderResultPage } from '../src/consent/result-pages.js'
+import type { ConnectOutcome } from '../src/consent/outcome.js'
 import { driveConsent } from './helpers/consent-driver.js'
 import { startSystem, type TestSystem } from './helpers/system.js'
 

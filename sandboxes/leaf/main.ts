@@ -1,4 +1,4 @@
-import { createLogger } from '../../src/ops/logger.js'
+import { createLogger } from '../../src/infra/logger.js'
 import { startLeafSandbox } from './server.js'
 
 /*

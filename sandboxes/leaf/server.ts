@@ -4,7 +4,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { API_BASE, LeafFaults, type ScriptedAnswer } from './faults.js'
 import { LeafSandboxState, type SandboxCredential, type SandboxUser } from './store.js'
 import { SandboxTokens } from './tokens.js'
-import type { Logger } from '../../src/ops/logger.js'
+import type { Logger } from '../../src/infra/logger.js'
 
 export { LeafFaults, type ScriptedAnswer } from './faults.js'
 export {

@@ -5,7 +5,7 @@ import { formPostPage } from './views.js'
 import type { IncomingMessage } from 'node:http'
 import type { KoaContext, KoaMiddleware, Provider } from 'oidc-provider'
 import type { StatsRecorder } from './stats.js'
-import type { Logger } from '../../src/ops/logger.js'
+import type { Logger } from '../../src/infra/logger.js'
 
 export type TokenResponseFault =
   | 'normal'

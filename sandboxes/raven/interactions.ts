@@ -9,7 +9,7 @@ import { consentPage, errorPage, loginPage } from './views.js'
 import type { NextFunction, Request, Response, Router } from 'express'
 import type { InteractionDetails, Provider } from 'oidc-provider'
 import type { SandboxGrower } from './config.js'
-import type { Logger } from '../../src/ops/logger.js'
+import type { Logger } from '../../src/infra/logger.js'
 
 /**
  * Login and consent pages for oidc-provider's interactions (they replace devInteractions), following

@@ -1,4 +1,4 @@
-import { createLogger } from '../../src/ops/logger.js'
+import { createLogger } from '../../src/infra/logger.js'
 import { DEFAULT_GROWER, startRavenSandbox } from './server.js'
 
 // The Raven sandbox as a program, for `npm run demo` and docker compose: env in, one line out.

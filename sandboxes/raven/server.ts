@@ -13,7 +13,7 @@ import type { AddressInfo } from 'node:net'
 import type { SandboxClient, SandboxGrower } from './config.js'
 import type { RavenFaults } from './faults.js'
 import type { RavenStats } from './stats.js'
-import type { Logger } from '../../src/ops/logger.js'
+import type { Logger } from '../../src/infra/logger.js'
 
 export type { SandboxClient, SandboxGrower } from './config.js'
 export type { RavenFaults, FaultSettings, TokenResponseFault, AuthorizeErrorFault } from './faults.js'

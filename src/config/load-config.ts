@@ -1,5 +1,5 @@
 import { envSchema, type ParsedEnv } from './schema.js'
-import { parseRedisTarget } from '../session/redis-url.js'
+import { parseRedisTarget } from '../infra/redis-url.js'
 import { checkUpstreamUrl } from './upstream-url.js'
 
 export type RavenEndpoints =

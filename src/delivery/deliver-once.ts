@@ -1,4 +1,4 @@
-import { isLeafError, type LeafClient, type RavenCredentialInput, type RavenCredentialSummary } from '../leaf/leaf-client.js'
+import { isLeafError, type LeafClient, type RavenCredentialInput, type RavenCredentialSummary } from '../leaf/client.js'
 import type { Outbox, ParkedDelivery } from './outbox.js'
 
 /** Statuses Leaf may use to say "this user already has a credential" (not documented). */

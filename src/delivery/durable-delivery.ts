@@ -3,16 +3,17 @@ import { randomUUID } from 'node:crypto'
 import type { Processor } from 'bullmq'
 
 import type { Config } from '../config/load-config.js'
-import { createTokenCipher, TokenCipherError, type TokenCipher } from '../crypto/token-cipher.js'
-import { isLeafError, type LeafClient, type RavenCredentialInput, type RavenCredentialSummary } from '../leaf/leaf-client.js'
-import type { Logger } from '../ops/logger.js'
-import type { ConnectionEvents } from '../webhooks/connection-events.js'
+import { createTokenCipher, TokenCipherError, type TokenCipher } from './token-cipher.js'
+import { isLeafError, type LeafClient, type RavenCredentialInput, type RavenCredentialSummary } from '../leaf/client.js'
+import type { Logger } from '../infra/logger.js'
+import type { Metrics } from '../infra/metrics.js'
+import type { Webhooks } from '../webhooks/events.js'
 import type { CredentialDelivery, DeliveryRequest } from './credential-delivery.js'
 import { deliverOnce, TryAborted } from './deliver-once.js'
-import { DelayedError, UnrecoverableError, type JobQueue } from './job-queue.js'
+import { DelayedError, UnrecoverableError, type JobQueue } from '../jobs/queue.js'
 import { OutboxRecordGone, type Outbox, type ParkedDelivery } from './outbox.js'
-import { INLINE_SCHEDULE, nextDelayMs } from './retry-schedule.js'
-import type { DeliveryMetrics } from './delivery-metrics.js'
+import { nextRetryDelayMs, retryAfterOf, sleep } from '../infra/async.js'
+import { INLINE_SCHEDULE } from '../jobs/schedules.js'
 
 export interface DurableDeliveryOptions {
   config: Config
@@ -20,8 +21,8 @@ export interface DurableDeliveryOptions {
   logger: Logger
   jobs: JobQueue
   outbox: Outbox
-  events: ConnectionEvents
-  metrics?: DeliveryMetrics
+  webhooks: Webhooks
+  metrics: Pick<Metrics, 'deliveries'>
   /** How long the callback waits for Leaf before answering `pending`. Default 4000. */
   inlineBudgetMs?: number
   /** Lifetime of a grower's delivery lock, renewed while a try runs. Default 10000. */
@@ -47,7 +48,7 @@ type Verdict = 'retry' | 'final'
  * is `pending`, and the job keeps trying on the durable schedule until Leaf takes it or refuses it.
  */
 export function createDurableDelivery(options: DurableDeliveryOptions): DurableDelivery {
-  const { leaf, outbox, events, jobs } = options
+  const { leaf, outbox, webhooks, jobs } = options
   const log = options.logger.child({ module: 'delivery' })
   const cipher: TokenCipher = createTokenCipher(options.config.tokenEncryptionKey)
   const inlineBudgetMs = options.inlineBudgetMs ?? 4000
@@ -66,17 +67,17 @@ export function createDurableDelivery(options: DurableDeliveryOptions): DurableD
 
   async function finishDelivered(record: ParkedDelivery, summary: RavenCredentialSummary, via: 'inline' | 'job'): Promise<void> {
     await outbox.finish(record, (multi) =>
-      events.addToMulti(multi, 'connection.created', record.leafUserId, { connectSessionId: record.connectSessionId, credentialId: summary.id }),
+      webhooks.addToMulti(multi, 'connection.created', record.leafUserId, { connectSessionId: record.connectSessionId, credentialId: summary.id }),
     )
-    options.metrics?.deliveries.inc({ outcome: 'delivered', via })
+    options.metrics.deliveries.inc({ outcome: 'delivered', via })
     log.info({ ...context(record), via, credentialId: summary.id }, 'credential delivered to Leaf')
   }
 
   async function finishFailed(record: ParkedDelivery, reason: 'leaf_rejected' | 'server_error', tellHost: boolean, via: 'inline' | 'job') {
     await outbox.finish(record, (multi) =>
-      tellHost ? events.addToMulti(multi, 'connection.failed', record.leafUserId, { connectSessionId: record.connectSessionId, reason }) : Promise.resolve(),
+      tellHost ? webhooks.addToMulti(multi, 'connection.failed', record.leafUserId, { connectSessionId: record.connectSessionId, reason }) : Promise.resolve(),
     )
-    options.metrics?.deliveries.inc({ outcome: 'failed', via })
+    options.metrics.deliveries.inc({ outcome: 'failed', via })
     log.warn({ ...context(record), via, reason }, 'credential delivery failed for good; parked token deleted')
   }
 
@@ -119,7 +120,7 @@ export function createDurableDelivery(options: DurableDeliveryOptions): DurableD
             await jobs.remove(record.deliveryId)
             throw err
           }
-          const delayMs = nextDelayMs(INLINE_SCHEDULE, round, retryAfterOf(err))
+          const delayMs = nextRetryDelayMs(INLINE_SCHEDULE, round, retryAfterOf(err))
           if (round >= INLINE_SCHEDULE.attempts || Date.now() + delayMs >= deadline || stopping) {
             log.info({ ...context(record), round, err }, 'not delivered inline; the queue takes over')
             return 'pending' as const
@@ -135,9 +136,9 @@ export function createDurableDelivery(options: DurableDeliveryOptions): DurableD
   /** Redis refused the parking: the token is only in memory, so deliver now or report the failure. */
   async function deliverUnparked(request: DeliveryRequest): Promise<'connected'> {
     const summary = await leaf.replaceRavenCredential(request.leafUserId, credentialFor(request.refreshToken))
-    options.metrics?.deliveries.inc({ outcome: 'delivered', via: 'unparked' })
+    options.metrics.deliveries.inc({ outcome: 'delivered', via: 'unparked' })
     log.info({ leafUserId: request.leafUserId, connectSessionId: request.connectSessionId }, 'credential delivered to Leaf without parking')
-    await events.emit('connection.created', request.leafUserId, { connectSessionId: request.connectSessionId, credentialId: summary.id })
+    await webhooks.emit('connection.created', request.leafUserId, { connectSessionId: request.connectSessionId, credentialId: summary.id })
     return 'connected'
   }
 
@@ -263,12 +264,4 @@ function verdictOf(err: unknown): Verdict {
 
 function reasonOf(err: unknown): 'leaf_rejected' | 'server_error' {
   return isLeafError(err) && (err.kind === 'rejected' || err.kind === 'not_found') ? 'leaf_rejected' : 'server_error'
-}
-
-function retryAfterOf(err: unknown): number | undefined {
-  return isLeafError(err) ? err.retryAfterMs : undefined
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref())
 }

@@ -1,5 +1,5 @@
-import type { Redis } from '../session/redis.js'
-import type { JobQueue, RedisMulti } from './job-queue.js'
+import type { Redis } from '../infra/redis.js'
+import type { JobQueue, RedisMulti } from '../jobs/queue.js'
 
 /**
  * A refresh token waiting for Leaf: sealed (never in clear), with what a later try needs to be

@@ -45,3 +45,9 @@ function countHeader(rawHeaders: string[], name: string): number {
 function sha256(value: string): Buffer {
   return createHash('sha256').update(value, 'utf8').digest()
 }
+
+/** Sets req.apiKeyId when a valid key is presented, without rejecting: the rate limiter keys on it. */
+export function identifyApiKey(apiKeys: string[]): RequestHandler {
+  const check = requireApiKey(apiKeys)
+  return (req, res, next) => check(req, res, () => next())
+}

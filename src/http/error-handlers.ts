@@ -1,7 +1,7 @@
 import type { ErrorRequestHandler, Request } from 'express'
 
-import { renderErrorPage, renderUnavailablePage } from '../connect/pages.js'
-import type { Logger } from '../ops/logger.js'
+import { renderErrorPage, renderUnavailablePage } from './html-page.js'
+import type { Logger } from '../infra/logger.js'
 import { problemErrorHandler, sendProblem, toProblem } from './problem.js'
 
 /** The grower's browser navigates to these: errors there are pages, everywhere else problem+json. */

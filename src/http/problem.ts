@@ -1,7 +1,7 @@
 import type { ErrorRequestHandler, Response } from 'express'
 
-import type { Logger } from '../ops/logger.js'
-import { isRedisUnavailable } from '../session/redis.js'
+import type { Logger } from '../infra/logger.js'
+import { isRedisUnavailable } from '../infra/redis.js'
 
 /**
  * An error with an RFC 9457 problem+json rendering. `code` is stable: host-app developers branch on it.
@@ -58,20 +58,20 @@ export const problem = {
   serverError: () => new ProblemError(500, 'server_error', 'Internal server error', 'Something went wrong on our side.'),
 }
 
+/** The RFC 9457 body: the one serialization, also used where Node answers before Express runs. */
+export function problemBody(error: Pick<ProblemError, 'status' | 'code' | 'title' | 'detail'>): string {
+  return JSON.stringify({
+    type: `https://raven-connect.dev/problems/${error.code}`,
+    title: error.title,
+    status: error.status,
+    detail: error.detail,
+    code: error.code,
+  })
+}
+
 export function sendProblem(res: Response, error: ProblemError): void {
   for (const [name, value] of Object.entries(error.headers)) res.setHeader(name, value)
-  res
-    .status(error.status)
-    .type('application/problem+json')
-    .send(
-      JSON.stringify({
-        type: `https://raven-connect.dev/problems/${error.code}`,
-        title: error.title,
-        status: error.status,
-        detail: error.detail,
-        code: error.code,
-      }),
-    )
+  res.status(error.status).type('application/problem+json').send(problemBody(error))
 }
 
 /**

@@ -2,7 +2,7 @@ import { rateLimit, type RateLimitRequestHandler } from 'express-rate-limit'
 import { RedisStore, type RedisReply } from 'rate-limit-redis'
 import type { RequestHandler } from 'express'
 
-import type { Redis } from '../session/redis.js'
+import type { Redis } from '../infra/redis.js'
 import { problem } from './problem.js'
 
 export interface RateLimitOptions {

@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto'
 
 import type { RequestHandler } from 'express'
 
-import type { Logger } from '../ops/logger.js'
-import type { Metrics } from '../ops/metrics.js'
+import type { Logger } from '../infra/logger.js'
+import type { Metrics } from '../infra/metrics.js'
 
 const INCOMING_ID = /^[A-Za-z0-9._-]{1,64}$/
 

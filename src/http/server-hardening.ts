@@ -1,6 +1,9 @@
 import { createServer, STATUS_CODES, type RequestListener, type Server } from 'node:http'
 import type { Duplex } from 'node:stream'
 
+import { renderPage } from './html-page.js'
+import { problemBody } from './problem.js'
+
 export interface ServerLimits {
   /** Time a client has to send the complete request head (Node's default: 60 s). */
   headersTimeoutMs: number
@@ -63,7 +66,7 @@ function answerClientError(err: ClientError, socket: Duplex): void {
   const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400
   const title = STATUS_CODES[status] ?? 'Bad Request'
   const browser = /^[A-Z]+ \/connect[/?\s]/.test(err.rawPacket?.toString('latin1', 0, 40) ?? '')
-  const body = browser ? page(title) : JSON.stringify({ type: `https://raven-connect.dev/problems/${code(status)}`, title, status, detail: detail(status), code: code(status) })
+  const body = browser ? unparseablePage() : problemBody({ status, code: code(status), title, detail: detail(status) })
   const type = browser ? 'text/html; charset=utf-8' : 'application/problem+json; charset=utf-8'
   socket.end(
     `HTTP/1.1 ${status} ${title}\r\n` +
@@ -86,11 +89,13 @@ function detail(status: number): string {
   return 'The request could not be parsed.'
 }
 
-function page(title: string): string {
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${title}</title><link rel="stylesheet" href="/assets/page.css"></head>
-<body><main class="card tone-error" data-raven="error" data-reason="invalid_request"><h1>This request could not be handled</h1>
-<p>Go back to the app and try again.</p></main></body></html>
-`
+/** The flow's error page: a browser that sent an unparseable request still lands on a result. */
+function unparseablePage(): string {
+  return renderPage({
+    title: 'This request could not be handled',
+    heading: 'This request could not be handled',
+    paragraphs: ['Go back to the app and try again.'],
+    mainAttributes: { 'data-raven': 'error', 'data-reason': 'invalid_request' },
+    tone: 'error',
+  })
 }

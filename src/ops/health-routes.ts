@@ -1,8 +1,8 @@
 import { Router } from 'express'
 
-import type { RavenClient } from '../raven/raven-client.js'
-import type { Redis } from '../session/redis.js'
-import type { Metrics } from './metrics.js'
+import type { RavenClient } from '../raven/client.js'
+import type { Redis } from '../infra/redis.js'
+import type { Metrics } from '../infra/metrics.js'
 
 export interface HealthDeps {
   redis: Redis

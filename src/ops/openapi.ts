@@ -1,7 +1,7 @@
 import { Router } from 'express'
 import { z } from 'zod'
 
-import { createConnectSessionBody } from '../connect-sessions/routes.js'
+import { createConnectSessionBody } from '../connect-links/routes.js'
 
 /*
  * The OpenAPI 3.1 description of every HTTP route raven-connect serves, at GET /openapi.json.

@@ -1,7 +1,7 @@
 import 'express-serve-static-core'
 import 'express-session'
 
-import type { FlowRecord } from '../connect/flow-state.js'
+import type { FlowRecord } from '../browser-session/flows.js'
 
 declare module 'express-serve-static-core' {
   interface Request {

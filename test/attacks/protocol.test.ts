@@ -3,7 +3,7 @@
 // matters: the answer, Raven's token endpoint (no exchange) and Leaf (no credential).
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals'
 
-import { hashToken } from '../../src/connect-sessions/token-store.js'
+import { hashToken } from '../../src/connect-links/token-store.js'
 import { driveConsent } from '../helpers/consent-driver.js'
 import { startSystem, type TestSystem } from '../helpers/system.js'
 import { callbackWith, consentedCallback, expectErrorPage, launchFlow, outcomeOf, redisKeys, sessionIdOf } from './kit.js'

@@ -37,7 +37,7 @@ const credentialPosts = (leafUserId: string) => system.leaf.state.requestsTo('PO
 
 /** Every value stored under this system's job prefix, as text: what a Redis dump would reveal. */
 async function everythingStored(): Promise<string> {
-  const prefix = system.jobs?.jobs.prefix ?? ''
+  const prefix = system.service.jobs.prefix ?? ''
   const keys = await system.redis.keys(`${prefix}*`)
   const values: string[] = []
   for (const key of keys) {
@@ -53,12 +53,12 @@ async function everythingStored(): Promise<string> {
 
 /** Runs queued retries now rather than sit through the real backoff (full jitter, up to minutes). */
 async function promoteQueued(): Promise<void> {
-  const jobs = (await system.jobs?.jobs.queue.getJobs(['delayed'])) ?? []
+  const jobs = (await system.service.jobs.queue.getJobs(['delayed'])) ?? []
   await Promise.all(jobs.map((job) => job.promote().catch(() => undefined)))
 }
 
 async function parkedKeys(): Promise<string[]> {
-  const prefix = system.jobs?.jobs.prefix ?? ''
+  const prefix = system.service.jobs.prefix ?? ''
   return [...(await system.redis.keys(`${prefix}:outbox:*`)), ...(await system.redis.keys(`${prefix}:pending:*`))]
 }
 
@@ -140,7 +140,7 @@ describe('durable delivery to Leaf', () => {
     const leafUserId = system.newLeafUser()
     const result = await connect(leafUserId, () => system.leaf.faults.unavailable(60_000))
     expect(result.raven).toBe('pending')
-    const [recordKey] = await system.redis.keys(`${system.jobs?.jobs.prefix}:outbox:*`)
+    const [recordKey] = await system.redis.keys(`${system.service.jobs.prefix}:outbox:*`)
     const sealed = (await system.redis.hget(recordKey ?? '', 'sealedToken')) ?? ''
     const parts = sealed.split('.')
     const ciphertext = Buffer.from(parts[3] ?? '', 'base64url')
@@ -150,7 +150,7 @@ describe('durable delivery to Leaf', () => {
 
     system.leaf.faults.reset()
     const deliveryId = (recordKey ?? '').split(':').pop() ?? ''
-    await system.jobs?.jobs.queue.getJob(deliveryId).then((job) => job?.promote().catch(() => undefined))
+    await system.service.jobs.queue.getJob(deliveryId).then((job) => job?.promote().catch(() => undefined))
     await waitFor('the refusal in the log', () => system.logs.some((line) => line.includes('failed authentication') && line.includes(deliveryId)), 20_000)
     expect(await parkedKeys()).toEqual([])
     expect(system.leaf.state.credentialFor(leafUserId)).toBeUndefined()
@@ -162,9 +162,9 @@ describe('durable delivery to Leaf', () => {
     const leafUserId = system.newLeafUser()
     const result = await connect(leafUserId, () => system.leaf.faults.unavailable(60_000, { retryAfterSeconds: 120 }))
     expect(result.raven).toBe('pending')
-    const [recordKey] = await system.redis.keys(`${system.jobs?.jobs.prefix}:outbox:*`)
+    const [recordKey] = await system.redis.keys(`${system.service.jobs.prefix}:outbox:*`)
     const deliveryId = (recordKey ?? '').split(':').pop() ?? ''
-    const queue = system.jobs?.jobs.queue
+    const queue = system.service.jobs.queue
     const job = await waitFor('the first queued try to fail', async () => {
       const found = await queue?.getJob(deliveryId)
       return found && found.attemptsMade >= 1 && (await found.getState()) === 'delayed' ? found : undefined

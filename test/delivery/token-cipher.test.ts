@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 
 import { describe, expect, it } from '@jest/globals'
 
-import { createTokenCipher, TokenCipherError } from '../../src/crypto/token-cipher.js'
+import { createTokenCipher, TokenCipherError } from '../../src/delivery/token-cipher.js'
 
 const cipher = createTokenCipher(randomBytes(32))
 const token = 'raven-refresh-token-' + randomBytes(16).toString('hex')

@@ -1,19 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 
-import { createBackgroundJobs, type BackgroundJobs } from '../../src/delivery/background-jobs.js'
-import { createMetrics } from '../../src/ops/metrics.js'
+import { compose, type Composition } from '../../src/compose.js'
+import { createMetrics } from '../../src/infra/metrics.js'
 import { consentUpToCallback, outcomeOf, waitFor } from '../helpers/grower-flow.js'
 import { captureLogs } from '../helpers/log-capture.js'
 import { startSystem, type TestSystem } from '../helpers/system.js'
 
 let system: TestSystem
-let successor: BackgroundJobs | undefined
+let successor: Composition | undefined
 
 beforeAll(async () => {
   system = await startSystem({ durable: { inlineBudgetMs: 800, worker: false }, leafTimeoutMs: 3000 })
 })
 afterAll(async () => {
-  await successor?.close(1000)
+  await successor?.stopBackground(1000)
+  await successor?.closeRedis()
   await system.close()
 })
 
@@ -30,16 +31,16 @@ describe('queue worker shutdown', () => {
 
     // The queued try's first step (the lookup) is slow; shut the worker down while it waits.
     system.leaf.faults.script('GET', path, { status: 404, delayMs: 1500 })
-    const jobs = system.jobs!
-    jobs.startWorker()
-    const [job] = await jobs.jobs.queue.getJobs(['delayed'])
+    const instance = system.service
+    instance.startWorker()
+    const [job] = await instance.jobs.queue.getJobs(['delayed'])
     await job?.promote()
     await waitFor('the job to be running', async () => (await job?.getState()) === 'active', 10_000, 20)
-    await jobs.close(100)
+    await instance.stopBackground(100)
 
     // Another instance (same Redis, same queue) looks at the job, then works the queue.
     const { logger } = captureLogs()
-    successor = createBackgroundJobs({ config: system.config, leaf: system.leafClient, logger, metrics: createMetrics({ defaultMetrics: false }), prefix: jobs.jobs.prefix })
+    successor = compose(system.config, { logger, metrics: createMetrics({ defaultMetrics: false }), jobPrefix: instance.jobs.prefix })
     const state = await successor.jobs.queue.getJobState(job?.id ?? '')
     expect(['delayed', 'wait']).toContain(state)
     expect(system.leaf.state.credentialFor(leafUserId)).toBeUndefined()

@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream'
 
-import { createLogger, type Logger } from '../../src/ops/logger.js'
+import { createLogger, type Logger } from '../../src/infra/logger.js'
 
 /** A real pino logger whose JSON lines are kept in memory, for assertions and secret scans. */
 export function captureLogs(level = 'debug'): { logger: Logger; lines: string[]; records: () => Array<Record<string, unknown>> } {

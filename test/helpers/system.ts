@@ -4,16 +4,13 @@ import type { AddressInfo } from 'node:net'
 
 import type { Express } from 'express'
 
-import { buildApp } from '../../src/app.js'
+import { compose, type Composition } from '../../src/compose.js'
 import { loadConfig, type Config } from '../../src/config/load-config.js'
-import { createBackgroundJobs, type BackgroundJobs } from '../../src/delivery/background-jobs.js'
-import type { CredentialDelivery } from '../../src/delivery/credential-delivery.js'
 import { createHardenedServer } from '../../src/http/server-hardening.js'
-import { LeafClient } from '../../src/leaf/leaf-client.js'
-import type { Logger } from '../../src/ops/logger.js'
-import { createMetrics, type Metrics } from '../../src/ops/metrics.js'
-import { RavenClient } from '../../src/raven/raven-client.js'
-import { connectRedis, createRedis, type Redis } from '../../src/session/redis.js'
+import { LeafClient } from '../../src/leaf/client.js'
+import { createMetrics, type Metrics } from '../../src/infra/metrics.js'
+import { RavenClient } from '../../src/raven/client.js'
+import { connectRedis, type Redis } from '../../src/infra/redis.js'
 import { startLeafSandbox, type LeafSandbox } from '../../sandboxes/leaf/server.js'
 import { startRavenSandbox, type RavenSandbox } from '../../sandboxes/raven/server.js'
 import { TestBrowser } from './browser.js'
@@ -39,7 +36,6 @@ export interface SystemOptions {
   ravenTimeoutSeconds?: number
   /** Register the sandbox client with this auth method (default client_secret_basic). */
   ravenClientAuthMethod?: 'client_secret_basic' | 'client_secret_post'
-  delivery?: (deps: { config: Config; leaf: LeafClient; logger: Logger }) => CredentialDelivery
   /** Skip the sandbox start (e.g. to test discovery against a Raven that is down). */
   startRaven?: boolean
   /** `explicit`: configure the sandbox's endpoints (RAVEN_AUTHORIZATION_ENDPOINT …) instead of discovery. */
@@ -47,8 +43,8 @@ export interface SystemOptions {
   /** `token`: sign in at the Leaf sandbox first and give the service LEAF_API_TOKEN instead of the login. */
   leafAuth?: 'password' | 'token'
   /**
-   * Use the production delivery (outbox + BullMQ queue + webhooks) instead of inline delivery, under a
-   * key prefix of its own; `worker: false` leaves the queue unworked until `jobs.startWorker()`.
+   * Tuning of the delivery (outbox + BullMQ queue + webhooks), which every system runs under a key
+   * prefix of its own; `worker: false` leaves the queue unworked until `service.startWorker()`.
    */
   durable?: { inlineBudgetMs?: number; lockTtlMs?: number; worker?: boolean }
 }
@@ -63,8 +59,8 @@ export interface TestSystem {
   leaf: LeafSandbox
   leafClient: LeafClient
   ravenClient: RavenClient
-  /** Present with `durable`: the queue, outbox and events of this system. */
-  jobs: BackgroundJobs | undefined
+  /** The service as compose() wired it (the same wiring as main.ts): queue, outbox, delivery … */
+  service: Composition
   redis: Redis
   metrics: Metrics
   logs: string[]
@@ -140,40 +136,20 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
   })
   const { logger, lines } = captureLogs()
   const metrics = createMetrics({ defaultMetrics: false })
-  const redis = createRedis({ url: config.redisUrl, logger })
+  const service = compose(config, {
+    logger,
+    metrics,
+    ravenTimeoutSeconds: options.ravenTimeoutSeconds ?? 5,
+    leafTimeoutMs: options.leafTimeoutMs ?? 2000,
+    leafRetry: { attempts: 3, baseDelayMs: 20, maxDelayMs: 100, ...options.leafRetry },
+    // Every system has its own queue: workers of other systems (other sandboxes) must not take its jobs.
+    jobPrefix: `rc:{test-${randomBytes(4).toString('hex')}}`,
+    ...(options.durable?.inlineBudgetMs !== undefined && { inlineBudgetMs: options.durable.inlineBudgetMs }),
+    ...(options.durable?.lockTtlMs !== undefined && { lockTtlMs: options.durable.lockTtlMs }),
+  })
+  const { app, redis, raven: ravenClient, leaf: leafClient } = service
   await connectRedis(redis)
-  const ravenClient = new RavenClient({ config, logger, metrics, timeoutSeconds: options.ravenTimeoutSeconds ?? 5 })
-  const leafClient = new LeafClient({
-    apiUrl: config.leaf.apiUrl,
-    auth: config.leaf.auth,
-    logger,
-    metrics,
-    timeoutMs: options.leafTimeoutMs ?? 2000,
-    retry: { attempts: 3, baseDelayMs: 20, maxDelayMs: 100, ...options.leafRetry },
-  })
-  const jobs = options.durable
-    ? createBackgroundJobs({
-        config,
-        leaf: leafClient,
-        logger,
-        metrics,
-        prefix: `rc:{test-${randomBytes(4).toString('hex')}}`,
-        ...(options.durable.inlineBudgetMs !== undefined && { inlineBudgetMs: options.durable.inlineBudgetMs }),
-        ...(options.durable.lockTtlMs !== undefined && { lockTtlMs: options.durable.lockTtlMs }),
-      })
-    : undefined
-  if (jobs && options.durable?.worker !== false) jobs.startWorker()
-  const delivery = jobs?.delivery ?? options.delivery?.({ config, leaf: leafClient, logger })
-  const app = buildApp({
-    config,
-    redis,
-    logger,
-    metrics,
-    raven: ravenClient,
-    leaf: leafClient,
-    ...(delivery ? { delivery } : {}),
-    ...(jobs ? { events: jobs.events } : {}),
-  })
+  if (options.durable?.worker !== false) service.startWorker()
   server.on('request', app)
 
   const system: TestSystem = {
@@ -189,7 +165,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
     leaf,
     leafClient,
     ravenClient,
-    jobs,
+    service,
     redis,
     metrics,
     logs: lines,
@@ -208,9 +184,9 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
     async close() {
       server.closeAllConnections()
       await new Promise<void>((resolve) => server.close(() => resolve()))
-      await jobs?.close(1000)
+      await service.stopBackground(1000)
       await Promise.all([raven?.close(), leaf.close()])
-      await redis.quit().catch(() => redis.disconnect())
+      await service.closeRedis()
     },
   }
   return system

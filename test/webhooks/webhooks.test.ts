@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals'
 
 import { startWebhookReceiver, verifyRavenConnectSignature, type WebhookReceiver } from '../../examples/webhook-receiver.js'
-import { signWebhook, verifyWebhookSignature } from '../../src/webhooks/webhook-signature.js'
+import { signWebhook, verifyWebhookSignature } from '../../src/webhooks/signature.js'
 import { driveConsent } from '../helpers/consent-driver.js'
 import { consentUpToCallback, outcomeOf, waitFor } from '../helpers/grower-flow.js'
 import { startSystem, type TestSystem } from '../helpers/system.js'
@@ -40,7 +40,7 @@ const eventsFor = (leafUserId: string, type?: string) =>
 
 /** Runs delayed jobs now, so a test does not sit through the real backoff. */
 async function promoteDelayed(): Promise<void> {
-  const jobs = (await system.jobs?.jobs.queue.getJobs(['delayed'])) ?? []
+  const jobs = (await system.service.jobs.queue.getJobs(['delayed'])) ?? []
   await Promise.all(jobs.map((job) => job.promote().catch(() => undefined)))
 }
 
@@ -81,7 +81,7 @@ describe('webhooks to the host backend', () => {
     receiver.failNext(1, 410)
     await connect(leafUserId)
     const refused = await waitFor('the refused delivery', () => receiver.deliveries.find((delivery) => delivery.status === 410))
-    const queue = system.jobs!.jobs.queue
+    const queue = system.service.jobs.queue
     // Read the job only once it has failed: an earlier copy would not carry the reason.
     const job = await waitFor('the job to fail', async () =>
       (await queue.getJobState(refused.id ?? '')) === 'failed' ? queue.getJob(refused.id ?? '') : undefined,
@@ -149,7 +149,7 @@ describe('disconnect', () => {
     expect((await disconnect(leafUserId)).status).toBe(204)
     expect(system.raven.stats.revocations.length).toBe(revocationsBefore)
     // Events are queued before the answer: none is in the queue, in any state, for this grower.
-    const queued = (await system.jobs?.jobs.queue.getJobs(['wait', 'delayed', 'active', 'completed', 'failed'])) ?? []
+    const queued = (await system.service.jobs.queue.getJobs(['wait', 'delayed', 'active', 'completed', 'failed'])) ?? []
     expect(queued.filter((job) => job.name === 'webhook' && String(job.data.body).includes(leafUserId))).toHaveLength(0)
     expect(queued.some((job) => job.name === 'webhook')).toBe(true)
   })
@@ -162,7 +162,7 @@ describe('disconnect', () => {
     system.leaf.faults.reset()
     await waitFor('the queued delivery to finish', async () => {
       await promoteDelayed()
-      const jobs = (await system.jobs?.jobs.queue.getJobs(['delayed', 'wait', 'active'])) ?? []
+      const jobs = (await system.service.jobs.queue.getJobs(['delayed', 'wait', 'active'])) ?? []
       return jobs.every((job) => job.data.leafUserId !== leafUserId)
     }, 15_000, 200)
     expect(system.leaf.state.credentialFor(leafUserId)).toBeUndefined()

@@ -3,7 +3,7 @@ import session from 'express-session'
 import type { RequestHandler } from 'express'
 
 import type { Config } from '../config/load-config.js'
-import type { Redis } from './redis.js'
+import type { Redis } from '../infra/redis.js'
 
 /** A consent flow lives 15 minutes (contract); the browser keeps its Leaf user one hour after. */
 export const FLOW_TTL_MS = 15 * 60 * 1000
@@ -24,7 +24,7 @@ export function sessionCookieName(config: Config): string {
 export function createSessionMiddleware(config: Config, redis: Redis): RequestHandler {
   const store = new RedisStore({ client: redis, prefix: SESSION_KEY_PREFIX })
   const formPost = config.raven.responseMode === 'form_post'
-  return session({
+  const middleware = session({
     name: sessionCookieName(config),
     secret: config.sessionSecrets,
     store,
@@ -42,4 +42,13 @@ export function createSessionMiddleware(config: Config, redis: Redis): RequestHa
       maxAge: FLOW_TTL_MS,
     },
   })
+  // Store failures (Redis down) reach the error handlers, which answer 503.
+  return (req, res, next) =>
+    middleware(req, res, (err?: unknown) => {
+      // A store error leaves req.session unset, and with `unset: 'destroy'` express-session would then
+      // DEL the session when the response ends: a Redis that hung for a moment (the DEL runs once it
+      // answers) would cost the grower a flow in progress. Without a session id there is nothing to delete.
+      if (err) req.sessionID = undefined as unknown as string
+      next(err)
+    })
 }

@@ -1,11 +1,11 @@
 import { performance } from 'node:perf_hooks'
-import { LeafError } from './leaf-errors.js'
-import { authenticateResponseSchema } from './leaf-schemas.js'
-import { backoffDelayMs, isTimeout, parseRetryAfterMs, sleep, wasNeverSent, type RetryPolicy } from './leaf-retry.js'
-import { LeafTokenSource, type LeafAuth } from './leaf-token.js'
+import { LeafError } from './errors.js'
+import { authenticateResponseSchema } from './schemas.js'
+import { backoffDelayMs, isTimeout, parseRetryAfterMs, sleep, wasNeverSent, type RetryPolicy } from './retry.js'
+import { LeafTokenSource, type LeafAuth } from './token.js'
 import type { z } from 'zod'
-import type { Logger } from '../ops/logger.js'
-import type { Metrics } from '../ops/metrics.js'
+import type { Logger } from '../infra/logger.js'
+import type { Metrics } from '../infra/metrics.js'
 
 export interface LeafCall {
   /** Metric and log label, e.g. `get_user`. */

@@ -1,9 +1,9 @@
 import type { CredentialDelivery } from '../delivery/credential-delivery.js'
-import type { LeafClient } from '../leaf/leaf-client.js'
-import type { LeafEvent } from '../leaf/leaf-schemas.js'
-import type { Logger } from '../ops/logger.js'
-import type { RavenClient } from '../raven/raven-client.js'
-import type { ConnectionEvents as Webhooks } from '../webhooks/connection-events.js'
+import type { LeafClient } from '../leaf/client.js'
+import type { LeafEvent } from '../leaf/schemas.js'
+import type { Logger } from '../infra/logger.js'
+import type { RavenClient } from '../raven/client.js'
+import type { Webhooks } from '../webhooks/events.js'
 
 export type ConnectionStatus =
   | {
@@ -17,7 +17,8 @@ export type ConnectionStatus =
     }
   | { leafUserId: string; connected: false; pending: boolean }
 
-export interface ConnectionEvents {
+/** Leaf's troubleshooting events for one credential, redacted (GET …/raven-connection/events). */
+export interface TroubleshootingEvents {
   leafUserId: string
   events: LeafEvent[]
 }
@@ -26,7 +27,7 @@ export interface ConnectionServiceDeps {
   leaf: LeafClient
   raven: RavenClient
   delivery: CredentialDelivery
-  events: Webhooks
+  webhooks: Webhooks
   logger: Logger
 }
 
@@ -34,22 +35,33 @@ export interface ConnectionServiceDeps {
 export function createConnectionService(deps: ConnectionServiceDeps) {
   const log = deps.logger.child({ module: 'connection' })
 
-  /** @returns whether Leaf held a credential (undefined: could not tell). Never throws. */
-  async function revokeAtRaven(leafUserId: string): Promise<boolean | undefined> {
-    const canRevoke = await deps.raven.canRevoke().catch(() => false)
-    if (!canRevoke) return undefined
-    let refreshToken: string | null
+  /**
+   * The refresh token Leaf holds for this grower, read only to revoke it at Raven (RFC 7009).
+   * @returns the token; null when Leaf holds none; undefined when no revocation endpoint is known or
+   *   Leaf could not be read (then the disconnect goes ahead without revoking).
+   */
+  async function tokenToRevoke(leafUserId: string): Promise<string | null | undefined> {
+    if (!(await deps.raven.canRevoke().catch(() => false))) return undefined
     try {
-      refreshToken = await deps.leaf.getRavenRefreshTokenForRevocation(leafUserId)
+      return await deps.leaf.getRavenRefreshTokenForRevocation(leafUserId)
     } catch (err) {
       log.warn({ leafUserId, err }, 'could not read the credential to revoke it; deleting anyway')
       return undefined
     }
-    if (refreshToken === null) return false
-    const revoked = await deps.raven.revokeRefreshToken(refreshToken)
-    if (revoked) log.info({ leafUserId }, 'refresh token revoked at Raven')
+  }
+
+  /** Best effort: a failed revocation is logged and never blocks the disconnect the grower asked for. */
+  async function revoke(leafUserId: string, refreshToken: string): Promise<void> {
+    if (await deps.raven.revokeRefreshToken(refreshToken)) log.info({ leafUserId }, 'refresh token revoked at Raven')
     else log.warn({ leafUserId }, 'revocation at Raven failed; deleting the credential at Leaf anyway')
-    return true
+  }
+
+  /** Whether Leaf holds a credential; when Leaf cannot say, assume it does (the webhook is harmless). */
+  async function holdsCredential(leafUserId: string): Promise<boolean> {
+    return deps.leaf.getRavenCredential(leafUserId).then(
+      (credential) => credential !== null,
+      () => true,
+    )
   }
 
   return {
@@ -73,17 +85,17 @@ export function createConnectionService(deps: ConnectionServiceDeps) {
      * a failure is logged and the deletion goes ahead, because the grower asked to disconnect.
      */
     async disconnect(leafUserId: string): Promise<void> {
-      const cancelled = (await deps.delivery.cancel?.(leafUserId)) ?? false
+      const cancelled = await deps.delivery.cancel(leafUserId)
+      const refreshToken = await tokenToRevoke(leafUserId)
+      if (refreshToken) await revoke(leafUserId, refreshToken)
       // Whether there was anything to delete decides the connection.deleted webhook.
-      const existed =
-        (await revokeAtRaven(leafUserId)) ??
-        (await deps.leaf.getRavenCredential(leafUserId).then((credential) => credential !== null, () => true))
+      const existed = refreshToken === undefined ? await holdsCredential(leafUserId) : refreshToken !== null
       await deps.leaf.deleteRavenCredential(leafUserId)
       log.info({ leafUserId, cancelledPending: cancelled }, 'Raven disconnected')
-      if (existed || cancelled) await deps.events.emit('connection.deleted', leafUserId, {})
+      if (existed || cancelled) await deps.webhooks.emit('connection.deleted', leafUserId, {})
     },
 
-    async events(leafUserId: string): Promise<ConnectionEvents> {
+    async events(leafUserId: string): Promise<TroubleshootingEvents> {
       return { leafUserId, events: await deps.leaf.getRavenCredentialEvents(leafUserId) }
     },
   }

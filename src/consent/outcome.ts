@@ -1,5 +1,5 @@
-import { LeafError } from '../leaf/leaf-errors.js'
-import { AuthorizationResponseRejected, RavenAuthorizationError, TokenExchangeError } from '../raven/raven-client.js'
+import { LeafError } from '../leaf/errors.js'
+import { AuthorizationResponseRejected, RavenAuthorizationError, TokenExchangeError } from '../raven/client.js'
 
 /** The closed set of callback reasons (contract). Nothing outside this module builds `reason=`. */
 export type ConnectReason =

@@ -1,7 +1,7 @@
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 
 /**
- * The few named metrics the service exports. One registry per app instance, so tests that build
+ * Every named metric the service exports, in one place. One registry per app instance, so tests that build
  * several apps in one process do not collide on metric names.
  */
 export interface Metrics {
@@ -10,6 +10,10 @@ export interface Metrics {
   flowResults: Counter<'result' | 'reason'>
   upstreamLatency: Histogram<'upstream' | 'operation' | 'outcome'>
   httpRequests: Counter<'route' | 'status'>
+  /** Refresh tokens delivered to Leaf or given up on, by outcome and path (inline, job, unparked). */
+  deliveries: Counter<'outcome' | 'via'>
+  /** Webhook POST attempts, by outcome (delivered, retry, refused). */
+  webhooks: Counter<'outcome'>
 }
 
 export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metrics {
@@ -40,6 +44,18 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       name: 'raven_connect_http_requests_total',
       help: 'HTTP requests answered, by route and status code.',
       labelNames: ['route', 'status'],
+      registers: [registry],
+    }),
+    deliveries: new Counter({
+      name: 'raven_connect_credential_deliveries_total',
+      help: 'Refresh tokens delivered to Leaf or given up on, by outcome and by path (inline, job, unparked).',
+      labelNames: ['outcome', 'via'],
+      registers: [registry],
+    }),
+    webhooks: new Counter({
+      name: 'raven_connect_webhooks_total',
+      help: 'Webhook POST attempts, by outcome (delivered, retry, refused).',
+      labelNames: ['outcome'],
       registers: [registry],
     }),
   }

@@ -1,8 +1,9 @@
 import { DelayedError, Job, Queue, UnrecoverableError, Worker, type JobsOptions, type Processor } from 'bullmq'
 
-import type { Logger } from '../ops/logger.js'
-import { createRedis, type Redis } from '../session/redis.js'
-import { DELIVERY_SCHEDULE, WEBHOOK_SCHEDULE, nextDelayMs, type RetrySchedule } from './retry-schedule.js'
+import type { Logger } from '../infra/logger.js'
+import { createRedis, type Redis } from '../infra/redis.js'
+import { nextRetryDelayMs, retryAfterOf, settleWithin, withTimeout } from '../infra/async.js'
+import { DELIVERY_SCHEDULE, WEBHOOK_SCHEDULE, type RetrySchedule } from './schedules.js'
 
 export { DelayedError, UnrecoverableError }
 export type { Job }
@@ -108,7 +109,7 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
         settings: {
           backoffStrategy: (attemptsMade, type, err) => {
             const schedule = SCHEDULES[type as JobName] ?? DELIVERY_SCHEDULE
-            return nextDelayMs(schedule, attemptsMade, retryAfterOf(err))
+            return nextRetryDelayMs(schedule, attemptsMade, retryAfterOf(err))
           },
         },
       })
@@ -124,10 +125,10 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
         // Stop taking jobs; let running ones finish within the grace period, then ask them to hand
         // their job back (processors see the abort signal and move it to delayed, to run elsewhere).
         const closing = worker.close().catch(() => undefined)
-        if ((await raceTimeout(closing, graceMs)) === 'timeout') {
+        if ((await settleWithin(closing, graceMs)) === 'timeout') {
           log.warn('jobs still running at shutdown; returning them to the queue')
           worker.cancelAllJobs('shutting down')
-          if ((await raceTimeout(closing, 3000)) === 'timeout') await worker.close(true).catch(() => undefined)
+          if ((await settleWithin(closing, 3000)) === 'timeout') await worker.close(true).catch(() => undefined)
         }
       }
       await queue.close().catch(() => undefined)
@@ -136,29 +137,4 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
       }
     },
   }
-}
-
-/** Errors may carry the upstream's Retry-After (LeafError, WebhookError): a floor for the next wait. */
-function retryAfterOf(err: Error | undefined): number | undefined {
-  const value = (err as { retryAfterMs?: unknown } | undefined)?.retryAfterMs
-  return typeof value === 'number' && Number.isFinite(value) ? value : undefined
-}
-
-export function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${message} within ${ms} ms`)), ms)
-    timer.unref()
-  })
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
-}
-
-async function raceTimeout(promise: Promise<unknown>, ms: number): Promise<'done' | 'timeout'> {
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<'timeout'>((resolve) => {
-    timer = setTimeout(() => resolve('timeout'), ms)
-  })
-  const result = await Promise.race([promise.then(() => 'done' as const), timeout])
-  clearTimeout(timer)
-  return result
 }

@@ -2,8 +2,8 @@ import { Router } from 'express'
 
 import { parseLeafUserId } from '../http/params.js'
 import { problem } from '../http/problem.js'
-import { leafProblem } from '../http/upstream-problem.js'
-import type { ConnectionService } from './connection-service.js'
+import { leafProblem } from '../http/leaf-problem.js'
+import type { ConnectionService } from './service.js'
 
 /** /v1/users/:leafUserId/raven-connection[/events] for the host backend (API key checked before). */
 export function v1ConnectionRoutes(connections: ConnectionService): Router {

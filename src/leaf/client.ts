@@ -1,8 +1,8 @@
 import { z } from 'zod'
 
-import { LeafError, isLeafError } from './leaf-errors.js'
-import { redactEvent } from './redact-events.js'
-import { DEFAULT_RETRY, backoffDelayMs, sleep, type RetryPolicy } from './leaf-retry.js'
+import { LeafError, isLeafError } from './errors.js'
+import { redactEvent } from './redact.js'
+import { DEFAULT_RETRY, backoffDelayMs, sleep, type RetryPolicy } from './retry.js'
 import {
   leafEventListSchema,
   leafUserListSchema,
@@ -12,15 +12,15 @@ import {
   type LeafUser,
   type RavenCredentialInput,
   type RavenCredentialSummary,
-} from './leaf-schemas.js'
-import { LeafTransport } from './leaf-transport.js'
-import type { LeafAuth } from './leaf-token.js'
-import type { Logger } from '../ops/logger.js'
-import type { Metrics } from '../ops/metrics.js'
+} from './schemas.js'
+import { LeafTransport } from './transport.js'
+import type { LeafAuth } from './token.js'
+import type { Logger } from '../infra/logger.js'
+import type { Metrics } from '../infra/metrics.js'
 
-export type { LeafAuth } from './leaf-token.js'
-export type { LeafEvent, LeafUser, RavenCredentialInput, RavenCredentialSummary } from './leaf-schemas.js'
-export { LeafError, isLeafError, type LeafErrorKind } from './leaf-errors.js'
+export type { LeafAuth } from './token.js'
+export type { LeafEvent, LeafUser, RavenCredentialInput, RavenCredentialSummary } from './schemas.js'
+export { LeafError, isLeafError, type LeafErrorKind } from './errors.js'
 
 export interface LeafClientOptions {
   /** Leaf's origin, e.g. `https://api.withleaf.io` (LEAF_API_URL). */

@@ -1,9 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto'
 
-import type { Redis } from '../session/redis.js'
+import type { Redis } from '../infra/redis.js'
 
 /** What a connect session token stands for. Stored under the token's hash, never the token itself. */
-export interface ConnectSession {
+export interface ConnectLink {
   id: string
   leafUserId: string
   returnTo?: string
@@ -20,13 +20,13 @@ export function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('hex')
 }
 
-export function createConnectStore(redis: Redis) {
+export function createConnectLinkStore(redis: Redis) {
   return {
     /** Creates a one-time token; returns it (for the connectUrl only) with the stored record. */
-    async create(input: Omit<ConnectSession, 'id' | 'createdAt' | 'expiresAt'>, ttlSeconds: number) {
+    async create(input: Omit<ConnectLink, 'id' | 'createdAt' | 'expiresAt'>, ttlSeconds: number) {
       const token = CONNECT_TOKEN_PREFIX + randomBytes(32).toString('base64url')
       const now = Date.now()
-      const record: ConnectSession = {
+      const record: ConnectLink = {
         ...input,
         id: 'cs_' + randomBytes(12).toString('base64url'),
         createdAt: new Date(now).toISOString(),
@@ -40,15 +40,15 @@ export function createConnectStore(redis: Redis) {
      * Atomically takes the token's record (GETDEL): of two concurrent launches with one token, exactly
      * one gets it. Unknown, used and expired tokens all come back undefined, by design indistinguishable.
      */
-    async consume(token: string): Promise<ConnectSession | undefined> {
+    async consume(token: string): Promise<ConnectLink | undefined> {
       if (!token.startsWith(CONNECT_TOKEN_PREFIX) || token.length > 100) return undefined
       const raw = await redis.getdel(KEY_PREFIX + hashToken(token))
       if (!raw) return undefined
-      const record = JSON.parse(raw) as ConnectSession
+      const record = JSON.parse(raw) as ConnectLink
       // Redis expiry is the primary guard; this covers clock-aligned edge cases.
       return Date.parse(record.expiresAt) > Date.now() ? record : undefined
     },
   }
 }
 
-export type ConnectStore = ReturnType<typeof createConnectStore>
+export type ConnectLinkStore = ReturnType<typeof createConnectLinkStore>

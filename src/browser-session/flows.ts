@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto'
 
 import type { Session, SessionData } from 'express-session'
 
-import type { Redis } from '../session/redis.js'
-import { FLOW_TTL_MS } from '../session/session-middleware.js'
+import type { Redis } from '../infra/redis.js'
+import { FLOW_TTL_MS } from './session-middleware.js'
 
 /** One consent flow in progress in this browser. Lives in the Redis session, keyed by a hash of its state. */
 export interface FlowRecord {

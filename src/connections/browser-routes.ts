@@ -1,7 +1,7 @@
 import { Router, type Request } from 'express'
 
 import { problem } from '../http/problem.js'
-import type { ConnectionService } from './connection-service.js'
+import type { ConnectionService } from './service.js'
 import { rethrowLeaf } from './v1-routes.js'
 
 /**

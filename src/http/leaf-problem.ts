@@ -1,4 +1,4 @@
-import { LeafError } from '../leaf/leaf-errors.js'
+import { LeafError } from '../leaf/errors.js'
 import { ProblemError, problem } from './problem.js'
 
 /** How a Leaf failure is shown to the host backend: never Leaf's body, always a stable code. */

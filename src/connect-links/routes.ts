@@ -4,11 +4,11 @@ import { z } from 'zod'
 import type { Config } from '../config/load-config.js'
 import { describeZodError, emailSchema, externalIdSchema, leafUserIdSchema, nameSchema } from '../http/params.js'
 import { problem } from '../http/problem.js'
-import { leafProblem } from '../http/upstream-problem.js'
-import type { LeafClient } from '../leaf/leaf-client.js'
-import type { Logger } from '../ops/logger.js'
+import { leafProblem } from '../http/leaf-problem.js'
+import type { LeafClient } from '../leaf/client.js'
+import type { Logger } from '../infra/logger.js'
 import { checkReturnTo } from './return-to.js'
-import type { ConnectStore } from './token-store.js'
+import type { ConnectLinkStore } from './token-store.js'
 
 export const createConnectSessionBody = z
   .strictObject({
@@ -35,22 +35,22 @@ export interface ConnectSessionReply {
   expiresAt: string
 }
 
-export interface ConnectSessionDeps {
+export interface ConnectLinkRouteDeps {
   config: Config
-  connectStore: ConnectStore
+  connectLinks: ConnectLinkStore
   leaf: LeafClient
   logger: Logger
 }
 
 /** POST /v1/connect-sessions: a one-time link that starts the consent flow for one Leaf user. */
-export function connectSessionRoutes(deps: ConnectSessionDeps): Router {
+export function connectLinkRoutes(deps: ConnectLinkRouteDeps): Router {
   const router = Router()
   const log = deps.logger.child({ module: 'connect-sessions' })
   router.post('/', async (req: Request, res: Response) => {
     const body = parseBody(req.body)
     const returnTo = body.returnTo === undefined ? undefined : checkReturnTo(body.returnTo, deps.config.returnToOrigins)
     const leafUserId = await resolveLeafUser(deps.leaf, body)
-    const { token, record } = await deps.connectStore.create(
+    const { token, record } = await deps.connectLinks.create(
       { leafUserId, mode: body.mode ?? 'redirect', ...(returnTo ? { returnTo } : {}) },
       deps.config.connectSessionTtlSeconds,
     )

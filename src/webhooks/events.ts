@@ -1,15 +1,15 @@
 import { randomUUID } from 'node:crypto'
 
 import type { Config } from '../config/load-config.js'
-import type { JobQueue, RedisMulti } from '../delivery/job-queue.js'
-import type { Logger } from '../ops/logger.js'
+import type { Logger } from '../infra/logger.js'
+import type { JobQueue, RedisMulti } from '../jobs/queue.js'
 
-export type ConnectionEventType = 'connection.created' | 'connection.failed' | 'connection.deleted'
+export type WebhookType = 'connection.created' | 'connection.failed' | 'connection.deleted'
 
 /** The webhook body (contract): no secret in it, ever. */
-export interface ConnectionEvent {
+export interface WebhookEvent {
   id: string
-  type: ConnectionEventType
+  type: WebhookType
   createdAt: string
   leafUserId: string
   data: Record<string, string>
@@ -18,7 +18,7 @@ export interface ConnectionEvent {
 /** What a webhook job carries: the body is serialized once, so every retry sends the same bytes and `id`. */
 export interface WebhookJobData {
   eventId: string
-  type: ConnectionEventType
+  type: WebhookType
   body: string
 }
 
@@ -26,29 +26,27 @@ export interface WebhookJobData {
  * Tells the host backend about connections (contract, Webhooks). Events go through the durable job
  * queue, so they survive restarts and are retried; with no WEBHOOK_URL nothing is queued.
  */
-export interface ConnectionEvents {
-  readonly enabled: boolean
+export interface Webhooks {
   /** Queues an event; a failure is logged, never thrown: a webhook must not fail a grower's flow. */
-  emit(type: ConnectionEventType, leafUserId: string, data: Record<string, string>): Promise<void>
+  emit(type: WebhookType, leafUserId: string, data: Record<string, string>): Promise<void>
   /** Queues an event inside a MULTI, so it exists exactly when the caller's writes do. */
-  addToMulti(multi: RedisMulti, type: ConnectionEventType, leafUserId: string, data: Record<string, string>): Promise<void>
+  addToMulti(multi: RedisMulti, type: WebhookType, leafUserId: string, data: Record<string, string>): Promise<void>
 }
 
-export function buildConnectionEvent(type: ConnectionEventType, leafUserId: string, data: Record<string, string>): WebhookJobData {
-  const event: ConnectionEvent = { id: `evt_${randomUUID()}`, type, createdAt: new Date().toISOString(), leafUserId, data }
+export function buildWebhookJob(type: WebhookType, leafUserId: string, data: Record<string, string>): WebhookJobData {
+  const event: WebhookEvent = { id: `evt_${randomUUID()}`, type, createdAt: new Date().toISOString(), leafUserId, data }
   return { eventId: event.id, type, body: JSON.stringify(event) }
 }
 
-export function createConnectionEvents(deps: { config: Config; jobs: JobQueue; logger: Logger }): ConnectionEvents {
+export function createWebhooks(deps: { config: Config; jobs: JobQueue; logger: Logger }): Webhooks {
   const log = deps.logger.child({ module: 'webhooks' })
   const enabled = deps.config.webhook !== undefined
-  const addToMulti: ConnectionEvents['addToMulti'] = async (multi, type, leafUserId, data) => {
+  const addToMulti: Webhooks['addToMulti'] = async (multi, type, leafUserId, data) => {
     if (!enabled) return
-    const job = buildConnectionEvent(type, leafUserId, data)
+    const job = buildWebhookJob(type, leafUserId, data)
     await deps.jobs.addToMulti(multi, 'webhook', job, { jobId: job.eventId })
   }
   return {
-    enabled,
     addToMulti,
     async emit(type, leafUserId, data) {
       if (!enabled) return
@@ -63,11 +61,4 @@ export function createConnectionEvents(deps: { config: Config; jobs: JobQueue; l
       }
     },
   }
-}
-
-/** For apps built without a queue (tests, inline delivery): nothing is sent. */
-export const NO_EVENTS: ConnectionEvents = {
-  enabled: false,
-  emit: async () => undefined,
-  addToMulti: async () => undefined,
 }

@@ -2,8 +2,8 @@ import * as oidc from 'openid-client'
 
 import type { Config } from '../config/load-config.js'
 import { isLoopbackHost } from '../config/upstream-url.js'
-import type { Logger } from '../ops/logger.js'
-import type { Metrics } from '../ops/metrics.js'
+import type { Logger } from '../infra/logger.js'
+import type { Metrics } from '../infra/metrics.js'
 
 export interface RavenClientOptions {
   config: Config

@@ -2,22 +2,22 @@ import type { Request, Response } from 'express'
 
 import type { Config } from '../config/load-config.js'
 import type { CredentialDelivery } from '../delivery/credential-delivery.js'
-import type { Logger } from '../ops/logger.js'
-import type { Metrics } from '../ops/metrics.js'
-import type { RavenClient } from '../raven/raven-client.js'
-import type { Redis } from '../session/redis.js'
-import type { ConnectionEvents } from '../webhooks/connection-events.js'
-import { CONNECTED_TTL_MS } from '../session/session-middleware.js'
-import { saveSession, takeFlow, type FlowRecord } from './flow-state.js'
+import type { Logger } from '../infra/logger.js'
+import type { Metrics } from '../infra/metrics.js'
+import type { RavenClient } from '../raven/client.js'
+import type { Redis } from '../infra/redis.js'
+import type { Webhooks } from '../webhooks/events.js'
+import { CONNECTED_TTL_MS } from '../browser-session/session-middleware.js'
+import { saveSession, takeFlow, type FlowRecord } from '../browser-session/flows.js'
 import { FlowFailure, classifyFailure, outcomeStatus, returnToWithOutcome, type ConnectOutcome } from './outcome.js'
-import { renderPopupPage, renderResultPage } from './pages.js'
+import { renderPopupPage, renderResultPage } from './result-pages.js'
 
 export interface CallbackDeps {
   config: Config
   raven: RavenClient
   delivery: CredentialDelivery
   /** The host backend hears of a flow that ended in error (connection.created comes from delivery). */
-  events?: ConnectionEvents
+  webhooks: Webhooks
   redis: Redis
   logger: Logger
   metrics: Metrics
@@ -66,7 +66,7 @@ export function callbackHandler(deps: CallbackDeps) {
       outcome = { raven: 'error', reason }
       const level = reason === 'server_error' ? 'error' : 'warn'
       log[level]({ err, reqId: req.id, connectSessionId: flow.connectSessionId, reason }, 'flow step failed')
-      await deps.events?.emit('connection.failed', flow.leafUserId, { connectSessionId: flow.connectSessionId, reason })
+      await deps.webhooks.emit('connection.failed', flow.leafUserId, { connectSessionId: flow.connectSessionId, reason })
     }
     finish(req, res, flow, outcome)
   }

@@ -1,9 +1,9 @@
 import { UnrecoverableError } from 'bullmq'
 
-import { parseRetryAfterMs } from '../leaf/leaf-retry.js'
-import type { Logger } from '../ops/logger.js'
-import type { WebhookJobData } from './connection-events.js'
-import { SIGNATURE_HEADER, signWebhook } from './webhook-signature.js'
+import { parseRetryAfterMs } from '../infra/async.js'
+import type { Logger } from '../infra/logger.js'
+import type { WebhookJobData } from './events.js'
+import { SIGNATURE_HEADER, signWebhook } from './signature.js'
 
 /** A try that may succeed later: network error, timeout, 429 or 5xx. */
 export class WebhookRetryableError extends Error {

@@ -1,4 +1,4 @@
-import type { LeafEvent } from './leaf-schemas.js'
+import type { LeafEvent } from './schemas.js'
 
 /*
  * Leaf's credential events are logs of Leaf's own calls to Raven: token-endpoint requests and

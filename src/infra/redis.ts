@@ -1,6 +1,6 @@
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis'
 
-import type { Logger } from '../ops/logger.js'
+import type { Logger } from './logger.js'
 import { parseRedisTarget } from './redis-url.js'
 
 export type { Redis }

@@ -3,17 +3,18 @@ import { createHash, randomBytes } from 'node:crypto'
 import type { Request, Response } from 'express'
 
 import type { Config } from '../config/load-config.js'
-import type { ConnectStore } from '../connect-sessions/token-store.js'
-import type { Logger } from '../ops/logger.js'
-import type { Metrics } from '../ops/metrics.js'
-import type { RavenClient } from '../raven/raven-client.js'
-import { CONNECTED_TTL_MS, FLOW_TTL_MS, sessionCookieName } from '../session/session-middleware.js'
-import { regenerateSession, saveSession, withFlow } from './flow-state.js'
-import { renderLaunchErrorPage, renderUnavailablePage } from './pages.js'
+import type { ConnectLinkStore } from '../connect-links/token-store.js'
+import type { Logger } from '../infra/logger.js'
+import type { Metrics } from '../infra/metrics.js'
+import type { RavenClient } from '../raven/client.js'
+import { CONNECTED_TTL_MS, FLOW_TTL_MS, sessionCookieName } from '../browser-session/session-middleware.js'
+import { regenerateSession, saveSession, withFlow } from '../browser-session/flows.js'
+import { renderUnavailablePage } from '../http/html-page.js'
+import { renderLaunchErrorPage } from './result-pages.js'
 
 export interface LaunchDeps {
   config: Config
-  connectStore: ConnectStore
+  connectLinks: ConnectLinkStore
   raven: RavenClient
   logger: Logger
   metrics: Metrics
@@ -39,8 +40,8 @@ export function launchHandler(deps: LaunchDeps) {
       res.status(503).setHeader('Retry-After', '30').type('html').send(renderUnavailablePage())
       return
     }
-    const connectSession = await deps.connectStore.consume(token)
-    if (!connectSession) {
+    const link = await deps.connectLinks.consume(token)
+    if (!link) {
       log.info({ reqId: req.id }, 'launch refused: unknown, used or expired connect token')
       res.status(410).type('html').send(renderLaunchErrorPage('invalid_link'))
       return
@@ -65,17 +66,17 @@ export function launchHandler(deps: LaunchDeps) {
       createdAt: Date.now(),
       codeVerifier,
       ...(nonce ? { nonce } : {}),
-      ...(connectSession.returnTo ? { returnTo: connectSession.returnTo } : {}),
-      mode: connectSession.mode,
-      leafUserId: connectSession.leafUserId,
-      connectSessionId: connectSession.id,
+      ...(link.returnTo ? { returnTo: link.returnTo } : {}),
+      mode: link.mode,
+      leafUserId: link.leafUserId,
+      connectSessionId: link.id,
     })
     if (previousConnected && previousConnected.until > Date.now()) req.session.connected = previousConnected
     req.session.cookie.maxAge = Math.max(FLOW_TTL_MS, Math.min(CONNECTED_TTL_MS, (previousConnected?.until ?? 0) - Date.now()))
     await saveSession(req.session)
 
-    deps.metrics.flowsStarted.inc({ mode: connectSession.mode })
-    log.info({ reqId: req.id, connectSessionId: connectSession.id, leafUserId: connectSession.leafUserId }, 'flow started')
+    deps.metrics.flowsStarted.inc({ mode: link.mode })
+    log.info({ reqId: req.id, connectSessionId: link.id, leafUserId: link.leafUserId }, 'flow started')
     res.redirect(303, authorizationUrl.href)
   }
 }

@@ -1,0 +1,48 @@
+import express, { type RequestHandler, type Router } from 'express'
+
+import type { Config } from '../config/load-config.js'
+import type { ConnectLinkStore } from '../connect-links/token-store.js'
+import type { CredentialDelivery } from '../delivery/credential-delivery.js'
+import { browserErrorHandler } from '../http/error-handlers.js'
+import { renderErrorPage } from '../http/html-page.js'
+import { problem } from '../http/problem.js'
+import { flowPageHeaders } from '../http/security-headers.js'
+import type { Logger } from '../infra/logger.js'
+import type { Metrics } from '../infra/metrics.js'
+import type { Redis } from '../infra/redis.js'
+import type { RavenClient } from '../raven/client.js'
+import type { Webhooks } from '../webhooks/events.js'
+import { callbackHandler } from './callback.js'
+import { launchHandler } from './launch.js'
+
+export interface ConsentRouteDeps {
+  config: Config
+  connectLinks: ConnectLinkStore
+  raven: RavenClient
+  delivery: CredentialDelivery
+  webhooks: Webhooks
+  redis: Redis
+  logger: Logger
+  metrics: Metrics
+  /** The browser session middleware (browser-session/), shared with /api. */
+  session: RequestHandler
+  /** The per-IP limiter of the browser routes, shared with /api. */
+  browserLimit: RequestHandler
+}
+
+/** /connect/raven (launch) and /connect/raven/callback: the grower's consent flow, mounted at /connect. */
+export function consentRoutes(deps: ConsentRouteDeps): Router {
+  const flow = express.Router()
+  flow.use(flowPageHeaders(), deps.browserLimit, deps.session)
+  // HEAD would run the launch and burn the one-time link for a link checker: only GET starts a flow.
+  flow.head('/raven', (_req, _res, next) => next(problem.methodNotAllowed('GET')))
+  flow.get('/raven', launchHandler(deps))
+  const callback = callbackHandler(deps)
+  flow.get('/raven/callback', callback)
+  flow.post('/raven/callback', express.text({ type: 'application/x-www-form-urlencoded', limit: '16kb' }), callback)
+  flow.all('/raven', (_req, _res, next) => next(problem.methodNotAllowed('GET')))
+  flow.all('/raven/callback', (_req, _res, next) => next(problem.methodNotAllowed('GET, POST')))
+  flow.use((_req, res) => void res.status(404).type('html').send(renderErrorPage(404)))
+  flow.use(browserErrorHandler(deps.logger))
+  return flow
+}
