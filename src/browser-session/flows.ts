@@ -1,20 +1,11 @@
 import { createHash } from 'node:crypto'
 
+import type { Request } from 'express'
 import type { Session, SessionData } from 'express-session'
 
+import { redisKeys } from '../infra/keys.js'
 import type { Redis } from '../infra/redis.js'
-import { FLOW_TTL_MS } from './session-middleware.js'
-
-/** One consent flow in progress in this browser. Lives in the Redis session, keyed by a hash of its state. */
-export interface FlowRecord {
-  createdAt: number
-  codeVerifier: string
-  nonce?: string
-  returnTo?: string
-  mode: 'redirect' | 'popup'
-  leafUserId: string
-  connectSessionId: string
-}
+import { CONNECTED_TTL_MS, FLOW_TTL_MS, type FlowRecord } from './session-data.js'
 
 /** At most this many flows per browser (tabs); the oldest go first. Keeps session payloads small. */
 const MAX_FLOWS_PER_SESSION = 5
@@ -27,13 +18,21 @@ export function isLive(flow: FlowRecord, now = Date.now()): boolean {
   return now - flow.createdAt < FLOW_TTL_MS
 }
 
-/** The live flows of a session plus a new one, oldest dropped beyond the cap. */
-export function withFlow(flows: SessionData['flows'], state: string, flow: FlowRecord): Record<string, FlowRecord> {
-  const now = Date.now()
-  const live = Object.entries(flows ?? {}).filter(([, existing]) => isLive(existing, now))
-  live.sort(([, a], [, b]) => a.createdAt - b.createdAt)
-  const kept = live.slice(Math.max(0, live.length - (MAX_FLOWS_PER_SESSION - 1)))
-  return Object.fromEntries([...kept, [stateKey(state), flow]])
+/**
+ * Starts a flow in this browser under a fresh session id (no fixation), and saves the session before
+ * the caller redirects to Raven. Other tabs' flows and a recently connected Leaf user survive the new id;
+ * the old id (maybe planted by an attacker) dies. Without our cookie the session was just generated
+ * here (express-session never adopts an id it did not issue), so there is no old id: the regenerate and
+ * its Redis DEL are skipped.
+ */
+export async function startFlow(req: Request, cookieName: string, state: string, flow: FlowRecord): Promise<void> {
+  const previousFlows = req.session.flows
+  const previousConnected = req.session.connected
+  if (carriesCookie(req, cookieName)) await regenerateSession(req.session)
+  req.session.flows = withFlow(previousFlows, state, flow)
+  if (previousConnected && previousConnected.until > Date.now()) req.session.connected = previousConnected
+  req.session.cookie.maxAge = Math.max(FLOW_TTL_MS, Math.min(CONNECTED_TTL_MS, (previousConnected?.until ?? 0) - Date.now()))
+  await saveSession(req.session)
 }
 
 export type TakeFlowResult =
@@ -59,7 +58,7 @@ export async function takeFlow(session: Session & Partial<SessionData>, state: s
   const key = stateKey(state)
   const flow = flows[key]
   if (!flow) return { kind: 'unknown_state' }
-  const claimed = await redis.set(`rc:state:${key}`, '1', 'PX', FLOW_TTL_MS, 'NX')
+  const claimed = await redis.set(redisKeys.stateClaim(key), '1', 'PX', FLOW_TTL_MS, 'NX')
   delete flows[key]
   session.flows = flows
   if (claimed !== 'OK') return { kind: 'spent' }
@@ -67,10 +66,24 @@ export async function takeFlow(session: Session & Partial<SessionData>, state: s
   return { kind: 'taken', flow }
 }
 
+/** The live flows of a session plus a new one, oldest dropped beyond the cap. */
+function withFlow(flows: SessionData['flows'], state: string, flow: FlowRecord): Record<string, FlowRecord> {
+  const now = Date.now()
+  const live = Object.entries(flows ?? {}).filter(([, existing]) => isLive(existing, now))
+  live.sort(([, a], [, b]) => a.createdAt - b.createdAt)
+  const kept = live.slice(Math.max(0, live.length - (MAX_FLOWS_PER_SESSION - 1)))
+  return Object.fromEntries([...kept, [stateKey(state), flow]])
+}
+
+function carriesCookie(req: Request, name: string): boolean {
+  const header = req.headers.cookie
+  return header !== undefined && header.split(';').some((pair) => pair.trimStart().startsWith(`${name}=`))
+}
+
 export function saveSession(session: Session): Promise<void> {
   return new Promise((resolve, reject) => session.save((err) => (err ? reject(err) : resolve())))
 }
 
-export function regenerateSession(session: Session): Promise<void> {
+function regenerateSession(session: Session): Promise<void> {
   return new Promise((resolve, reject) => session.regenerate((err) => (err ? reject(err) : resolve())))
 }

@@ -3,13 +3,9 @@ import session from 'express-session'
 import type { RequestHandler } from 'express'
 
 import type { Config } from '../config/load-config.js'
+import { redisKeys } from '../infra/keys.js'
 import type { Redis } from '../infra/redis.js'
-
-/** A consent flow lives 15 minutes (contract); the browser keeps its Leaf user one hour after. */
-export const FLOW_TTL_MS = 15 * 60 * 1000
-export const CONNECTED_TTL_MS = 60 * 60 * 1000
-
-export const SESSION_KEY_PREFIX = 'rc:sess:'
+import { FLOW_TTL_MS } from './session-data.js'
 
 /** `__Host-` makes browsers insist on Secure, Path=/ and no Domain: a host-only cookie by construction. */
 export function sessionCookieName(config: Config): string {
@@ -22,7 +18,7 @@ export function sessionCookieName(config: Config): string {
  * start one, and `resave: false` writes only when a flow step changed the session.
  */
 export function createSessionMiddleware(config: Config, redis: Redis): RequestHandler {
-  const store = new RedisStore({ client: redis, prefix: SESSION_KEY_PREFIX })
+  const store = new RedisStore({ client: redis, prefix: redisKeys.sessionPrefix })
   const formPost = config.raven.responseMode === 'form_post'
   const middleware = session({
     name: sessionCookieName(config),

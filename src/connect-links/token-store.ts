@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto'
 
+import { redisKeys } from '../infra/keys.js'
 import type { Redis } from '../infra/redis.js'
 
 /** What a connect session token stands for. Stored under the token's hash, never the token itself. */
@@ -14,7 +15,6 @@ export interface ConnectLink {
 
 /** Prefixed so a leaked token is recognisable in a scan; 32 random bytes = 256 bits. */
 export const CONNECT_TOKEN_PREFIX = 'rc_cs_'
-const KEY_PREFIX = 'rc:cs:'
 
 export function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('hex')
@@ -32,7 +32,7 @@ export function createConnectLinkStore(redis: Redis) {
         createdAt: new Date(now).toISOString(),
         expiresAt: new Date(now + ttlSeconds * 1000).toISOString(),
       }
-      await redis.set(KEY_PREFIX + hashToken(token), JSON.stringify(record), 'EX', ttlSeconds)
+      await redis.set(redisKeys.connectLink(hashToken(token)), JSON.stringify(record), 'EX', ttlSeconds)
       return { token, record }
     },
 
@@ -42,7 +42,7 @@ export function createConnectLinkStore(redis: Redis) {
      */
     async consume(token: string): Promise<ConnectLink | undefined> {
       if (!token.startsWith(CONNECT_TOKEN_PREFIX) || token.length > 100) return undefined
-      const raw = await redis.getdel(KEY_PREFIX + hashToken(token))
+      const raw = await redis.getdel(redisKeys.connectLink(hashToken(token)))
       if (!raw) return undefined
       const record = JSON.parse(raw) as ConnectLink
       // Redis expiry is the primary guard; this covers clock-aligned edge cases.

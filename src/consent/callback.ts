@@ -1,14 +1,16 @@
 import type { Request, Response } from 'express'
 
+import { rememberConnectedUser } from '../browser-session/connected-user.js'
+import { takeFlow } from '../browser-session/flows.js'
+import type { FlowRecord } from '../browser-session/session-data.js'
 import type { Config } from '../config/load-config.js'
 import type { CredentialDelivery } from '../delivery/credential-delivery.js'
 import type { Logger } from '../infra/logger.js'
 import type { Metrics } from '../infra/metrics.js'
-import type { RavenClient } from '../raven/client.js'
+import { onlyValue, rawQueryOf } from '../infra/query-params.js'
 import type { Redis } from '../infra/redis.js'
+import type { RavenClient } from '../raven/client.js'
 import type { Webhooks } from '../webhooks/events.js'
-import { CONNECTED_TTL_MS } from '../browser-session/session-middleware.js'
-import { saveSession, takeFlow, type FlowRecord } from '../browser-session/flows.js'
 import { FlowFailure, classifyFailure, outcomeStatus, returnToWithOutcome, type ConnectOutcome } from './outcome.js'
 import { renderPopupPage, renderResultPage } from './result-pages.js'
 
@@ -26,16 +28,20 @@ export interface CallbackDeps {
 const MAX_STATE_LENGTH = 512
 
 /**
- * GET (or form_post POST) /connect/raven/callback. Reads as the contract does:
- * takeFlowState → exchangeCode (which first rejects provider errors and a bad `iss`) →
- * requireRefreshToken → storeAtLeaf → finish.
+ * GET (or form_post POST) /connect/raven/callback, in the contract's order:
+ * 1. takeFlow: the flow for `state` leaves this browser's session (once only) or the result is
+ *    `expired` / `invalid_request`;
+ * 2. raven.exchangeCode: rejects a bad `iss`, a provider `error` and a missing code before the one token
+ *    request;
+ * 3. a refresh token is required (`no_refresh_token`);
+ * 4. delivery.deliver parks it and stores it at Leaf (`connected`, or `pending` while Leaf cannot take it);
+ * 5. finish: redirect to returnTo, the popup end page, or the result page.
  */
 export function callbackHandler(deps: CallbackDeps) {
   const log = deps.logger.child({ module: 'callback' })
   return async (req: Request, res: Response): Promise<void> => {
-    const params = callbackParams(req)
-    const states = params.getAll('state')
-    const state = states.length === 1 ? states[0] : undefined
+    const params = authorizationResponse(req)
+    const state = onlyValue(params, 'state')
     if (!state || state.length > MAX_STATE_LENGTH) {
       return finish(req, res, undefined, { raven: 'error', reason: 'invalid_request' })
     }
@@ -58,9 +64,9 @@ export function callbackHandler(deps: CallbackDeps) {
         connectSessionId: flow.connectSessionId,
       })
       outcome = { raven: delivered }
-      req.session.connected = { leafUserId: flow.leafUserId, until: Date.now() + CONNECTED_TTL_MS }
-      req.session.cookie.maxAge = CONNECTED_TTL_MS
-      await saveSession(req.session).catch((err: unknown) => log.warn({ err, reqId: req.id }, 'could not keep the Leaf user in the session'))
+      await rememberConnectedUser(req.session, flow.leafUserId).catch((err: unknown) =>
+        log.warn({ err, reqId: req.id }, 'could not keep the Leaf user in the session'),
+      )
     } catch (err) {
       const reason = classifyFailure(err)
       outcome = { raven: 'error', reason }
@@ -92,8 +98,7 @@ export function callbackHandler(deps: CallbackDeps) {
 }
 
 /** The authorization response: the raw query for GET, the form body for form_post. */
-function callbackParams(req: Request): URLSearchParams {
+function authorizationResponse(req: Request): URLSearchParams {
   if (req.method === 'POST') return new URLSearchParams(typeof req.body === 'string' ? req.body : '')
-  const index = req.originalUrl.indexOf('?')
-  return new URLSearchParams(index === -1 ? '' : req.originalUrl.slice(index + 1))
+  return rawQueryOf(req.originalUrl)
 }

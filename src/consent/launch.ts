@@ -2,14 +2,15 @@ import { createHash, randomBytes } from 'node:crypto'
 
 import type { Request, Response } from 'express'
 
+import { startFlow } from '../browser-session/flows.js'
+import { sessionCookieName } from '../browser-session/session-middleware.js'
 import type { Config } from '../config/load-config.js'
 import type { ConnectLinkStore } from '../connect-links/token-store.js'
+import { renderUnavailablePage } from '../http/html-page.js'
 import type { Logger } from '../infra/logger.js'
 import type { Metrics } from '../infra/metrics.js'
+import { onlyValue, rawQueryOf } from '../infra/query-params.js'
 import type { RavenClient } from '../raven/client.js'
-import { CONNECTED_TTL_MS, FLOW_TTL_MS, sessionCookieName } from '../browser-session/session-middleware.js'
-import { regenerateSession, saveSession, withFlow } from '../browser-session/flows.js'
-import { renderUnavailablePage } from '../http/html-page.js'
 import { renderLaunchErrorPage } from './result-pages.js'
 
 export interface LaunchDeps {
@@ -21,14 +22,14 @@ export interface LaunchDeps {
 }
 
 /**
- * GET /connect/raven?session=<token>: consume the one-time token, start a flow in a fresh session id,
- * save it, and only then send the browser to Raven.
+ * GET /connect/raven?session=<token>: requireRavenEndpoints → consumeLink → startFlow (fresh session
+ * id, saved) → redirect to Raven. The browser leaves only after the flow is in Redis.
  */
 export function launchHandler(deps: LaunchDeps) {
   const log = deps.logger.child({ module: 'launch' })
   const sessionCookie = sessionCookieName(deps.config)
   return async (req: Request, res: Response): Promise<void> => {
-    const token = singleQueryValue(req, 'session')
+    const token = onlyValue(rawQueryOf(req.originalUrl), 'session')
     if (token === undefined) {
       res.status(400).type('html').send(renderLaunchErrorPage('missing_link'))
       return
@@ -50,19 +51,8 @@ export function launchHandler(deps: LaunchDeps) {
     const state = random256()
     const codeVerifier = random256()
     const nonce = deps.config.raven.scopes.includes('openid') ? random256() : undefined
-    const authorizationUrl = await deps.raven.authorizationUrl({
-      state,
-      nonce,
-      codeChallenge: s256Challenge(codeVerifier),
-    })
-
-    // Other tabs' flows survive the new session id; the old id (maybe planted by an attacker) dies.
-    // Without our cookie the session was just generated here (express-session never adopts an id it
-    // did not issue), so there is no old id: skip the regenerate and its Redis DEL.
-    const previousFlows = req.session.flows
-    const previousConnected = req.session.connected
-    if (carriesCookie(req, sessionCookie)) await regenerateSession(req.session)
-    req.session.flows = withFlow(previousFlows, state, {
+    const authorizationUrl = await deps.raven.authorizationUrl({ state, nonce, codeChallenge: s256Challenge(codeVerifier) })
+    await startFlow(req, sessionCookie, state, {
       createdAt: Date.now(),
       codeVerifier,
       ...(nonce ? { nonce } : {}),
@@ -71,9 +61,6 @@ export function launchHandler(deps: LaunchDeps) {
       leafUserId: link.leafUserId,
       connectSessionId: link.id,
     })
-    if (previousConnected && previousConnected.until > Date.now()) req.session.connected = previousConnected
-    req.session.cookie.maxAge = Math.max(FLOW_TTL_MS, Math.min(CONNECTED_TTL_MS, (previousConnected?.until ?? 0) - Date.now()))
-    await saveSession(req.session)
 
     deps.metrics.flowsStarted.inc({ mode: link.mode })
     log.info({ reqId: req.id, connectSessionId: link.id, leafUserId: link.leafUserId }, 'flow started')
@@ -96,16 +83,4 @@ function random256(): string {
  */
 export function s256Challenge(codeVerifier: string): string {
   return createHash('sha256').update(codeVerifier).digest('base64url')
-}
-
-function carriesCookie(req: Request, name: string): boolean {
-  const header = req.headers.cookie
-  return header !== undefined && header.split(';').some((pair) => pair.trimStart().startsWith(`${name}=`))
-}
-
-/** The value of a query parameter given exactly once, from the raw query (repeats are refused). */
-export function singleQueryValue(req: Request, name: string): string | undefined {
-  const query = req.originalUrl.includes('?') ? req.originalUrl.slice(req.originalUrl.indexOf('?') + 1) : ''
-  const values = new URLSearchParams(query).getAll(name)
-  return values.length === 1 && values[0] !== '' ? values[0] : undefined
 }

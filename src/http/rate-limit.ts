@@ -2,6 +2,7 @@ import { rateLimit, type RateLimitRequestHandler } from 'express-rate-limit'
 import { RedisStore, type RedisReply } from 'rate-limit-redis'
 import type { RequestHandler } from 'express'
 
+import { redisKeys } from '../infra/keys.js'
 import type { Redis } from '../infra/redis.js'
 import { problem } from './problem.js'
 
@@ -21,7 +22,7 @@ export interface RateLimitOptions {
 export function createRateLimit(options: RateLimitOptions): RequestHandler {
   if (options.perMinute === 0) return (_req, _res, next) => next()
   const store = new RedisStore({
-    prefix: `rc:rl:${options.prefix}:`,
+    prefix: redisKeys.rateLimitPrefix(options.prefix),
     sendCommand: (command: string, ...args: string[]) => options.redis.call(command, ...args) as Promise<RedisReply>,
   })
   // The store loads its Lua scripts at construction and reloads them on the next hit if that failed;

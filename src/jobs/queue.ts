@@ -1,5 +1,6 @@
 import { DelayedError, Job, Queue, UnrecoverableError, Worker, type JobsOptions, type Processor } from 'bullmq'
 
+import { redisKeys } from '../infra/keys.js'
 import type { Logger } from '../infra/logger.js'
 import { createRedis, type Redis } from '../infra/redis.js'
 import { nextRetryDelayMs, retryAfterOf, settleWithin, withTimeout } from '../infra/async.js'
@@ -8,11 +9,6 @@ import { DELIVERY_SCHEDULE, WEBHOOK_SCHEDULE, type RetrySchedule } from './sched
 export { DelayedError, UnrecoverableError }
 export type { Job }
 
-/**
- * Every key of the durable jobs starts with this prefix. The `{jobs}` hash tag puts the queue's keys
- * and the outbox's keys in one Redis Cluster slot, so one MULTI can write a parked token and its job.
- */
-export const DEFAULT_JOB_PREFIX = 'rc:{jobs}'
 export const QUEUE_NAME = 'raven-connect'
 
 export type JobName = 'deliver-credential' | 'webhook'
@@ -56,7 +52,7 @@ export interface JobQueue {
  */
 export function createJobQueue(options: JobQueueOptions): JobQueue {
   const log = options.logger.child({ module: 'jobs' })
-  const prefix = options.prefix ?? DEFAULT_JOB_PREFIX
+  const prefix = options.prefix ?? redisKeys.defaultJobPrefix
   const readyTimeoutMs = options.readyTimeoutMs ?? 1500
   const producer = createRedis({ url: options.redisUrl, logger: options.logger, connectionName: 'raven-connect:queue' })
   // Not lazy: BullMQ then waits for 'ready' instead of failing for good when Redis is down at start-up.

@@ -1,9 +1,13 @@
 import * as oidc from 'openid-client'
 
 import type { Config } from '../config/load-config.js'
-import { isLoopbackHost } from '../config/upstream-url.js'
 import type { Logger } from '../infra/logger.js'
 import type { Metrics } from '../infra/metrics.js'
+import { checkAuthorizationResponse, issuerUnknown } from './authorization-response.js'
+import { buildRavenConfiguration } from './configuration.js'
+import { describeRavenFailure, TokenExchangeError } from './errors.js'
+
+export { AuthorizationResponseRejected, RavenAuthorizationError, TokenExchangeError } from './errors.js'
 
 export interface RavenClientOptions {
   config: Config
@@ -23,36 +27,6 @@ export interface AuthorizationRequest {
 export interface ExchangedTokens {
   refreshToken: string | undefined
   scopes: string[]
-}
-
-/**
- * The authorization response failed a check before any token request was made (wrong or missing
- * `iss`, missing or repeated code). Nothing was sent to Raven; the code is still unspent there.
- */
-export class AuthorizationResponseRejected extends Error {
-  constructor(readonly check: string) {
-    super(`authorization response rejected: ${check}`)
-    this.name = 'AuthorizationResponseRejected'
-  }
-}
-
-/** Raven answered the callback with `error=…` (after state and `iss` were checked). */
-export class RavenAuthorizationError extends Error {
-  constructor(readonly error: string) {
-    super(`Raven answered error=${error}`)
-    this.name = 'RavenAuthorizationError'
-  }
-}
-
-/** The token request was refused or failed. Never retried: a code is single-use (RFC 6749 §4.1.2). */
-export class TokenExchangeError extends Error {
-  constructor(
-    readonly reason: string,
-    options?: { cause?: unknown },
-  ) {
-    super(`token exchange failed: ${reason}`, options)
-    this.name = 'TokenExchangeError'
-  }
 }
 
 /**
@@ -94,12 +68,6 @@ export class RavenClient {
     return this.configuration
   }
 
-  /** True when the server advertised RFC 9207 `iss` in authorization responses. */
-  async advertisesIss(): Promise<boolean> {
-    const configuration = await this.getConfiguration()
-    return configuration.serverMetadata().authorization_response_iss_parameter_supported === true
-  }
-
   async authorizationUrl(request: AuthorizationRequest): Promise<URL> {
     const configuration = await this.getConfiguration()
     const { config } = this.options
@@ -127,19 +95,13 @@ export class RavenClient {
    */
   async exchangeCode(params: URLSearchParams, checks: { state: string; codeVerifier: string; nonce: string | undefined }): Promise<ExchangedTokens> {
     const configuration = await this.getConfiguration()
-    const metadata = configuration.serverMetadata()
-    this.checkIssuer(params, metadata)
-    const error = single(params, 'error')
-    if (error !== undefined) throw new RavenAuthorizationError(error)
-    if (single(params, 'code') === undefined) throw new AuthorizationResponseRejected('missing or repeated code')
+    checkAuthorizationResponse(params, this.options.config, configuration.serverMetadata())
 
     // The exchange URL is built from the configured redirect_uri, never from Host headers.
     const currentUrl = new URL(this.options.config.redirectUri)
     for (const [name, value] of params) currentUrl.searchParams.append(name, value)
-    if (this.options.config.raven.endpoints.kind === 'explicit' && !this.options.config.raven.endpoints.issuer) {
-      // No issuer configured: the `iss` cannot be compared to anything (see checkIssuer).
-      currentUrl.searchParams.delete('iss')
-    }
+    // No issuer configured: the `iss` cannot be compared to anything (see authorization-response.ts).
+    if (issuerUnknown(this.options.config)) currentUrl.searchParams.delete('iss')
     const started = performance.now()
     try {
       const tokens = await oidc.authorizationCodeGrant(configuration, currentUrl, {
@@ -155,7 +117,7 @@ export class RavenClient {
       }
     } catch (err) {
       this.observe('token', 'error', started)
-      throw new TokenExchangeError(describeExchangeFailure(err), { cause: err })
+      throw new TokenExchangeError(describeRavenFailure(err), { cause: err })
     }
   }
 
@@ -176,84 +138,26 @@ export class RavenClient {
       return true
     } catch (err) {
       this.observe('revoke', 'error', started)
-      this.log.warn({ err: { message: describeExchangeFailure(err) } }, 'revocation at Raven failed')
+      this.log.warn({ err: { message: describeRavenFailure(err) } }, 'revocation at Raven failed')
       return false
     }
   }
 
-  // RFC 9207: a mismatched `iss` means the response may come from another server (mix-up attack);
-  // reject it before the code is spent. When the server advertises `iss`, it must be present.
-  private checkIssuer(params: URLSearchParams, metadata: oidc.ServerMetadata): void {
-    const endpoints = this.options.config.raven.endpoints
-    if (endpoints.kind === 'explicit' && !endpoints.issuer) return
-    const iss = params.getAll('iss')
-    if (iss.length > 1) throw new AuthorizationResponseRejected('repeated iss')
-    if (iss.length === 1 && iss[0] !== metadata.issuer) throw new AuthorizationResponseRejected('iss mismatch')
-    if (iss.length === 0 && metadata.authorization_response_iss_parameter_supported === true) {
-      throw new AuthorizationResponseRejected('iss missing')
-    }
-  }
-
   private async buildConfiguration(): Promise<oidc.Configuration> {
-    const { config } = this.options
-    const raven = config.raven
-    const clientAuth =
-      raven.tokenAuthMethod === 'client_secret_post' ? oidc.ClientSecretPost(raven.clientSecret) : oidc.ClientSecretBasic(raven.clientSecret)
-    const metadata: Partial<oidc.ClientMetadata> = { token_endpoint_auth_method: raven.tokenAuthMethod }
-    let configuration: oidc.Configuration
     const started = performance.now()
-    if (raven.endpoints.kind === 'discovery') {
-      const issuer = new URL(raven.endpoints.issuer)
-      // Plain http only reaches this point for loopback hosts (config/upstream-url.ts).
-      const execute = issuer.protocol === 'http:' && isLoopbackHost(issuer.hostname) ? [oidc.allowInsecureRequests] : []
-      try {
-        configuration = await oidc.discovery(issuer, raven.clientId, metadata, clientAuth, {
-          execute,
-          timeout: this.timeoutSeconds,
-        })
-        this.observe('discovery', 'ok', started)
-      } catch (err) {
-        this.observe('discovery', 'error', started)
-        throw err
-      }
-    } else {
-      const endpoints = raven.endpoints
-      const serverMetadata: oidc.ServerMetadata = {
-        issuer: endpoints.issuer ?? new URL(endpoints.authorizationEndpoint).origin,
-        authorization_endpoint: endpoints.authorizationEndpoint,
-        token_endpoint: endpoints.tokenEndpoint,
-        ...(endpoints.revocationEndpoint ? { revocation_endpoint: endpoints.revocationEndpoint } : {}),
-      }
-      configuration = new oidc.Configuration(serverMetadata, raven.clientId, metadata, clientAuth)
-      const anyHttp = [endpoints.authorizationEndpoint, endpoints.tokenEndpoint, endpoints.revocationEndpoint].some(
-        (url) => url !== undefined && url.startsWith('http:'),
-      )
-      if (anyHttp) oidc.allowInsecureRequests(configuration)
+    const discovery = this.options.config.raven.endpoints.kind === 'discovery'
+    try {
+      const configuration = await buildRavenConfiguration(this.options.config, this.timeoutSeconds)
+      if (discovery) this.observe('discovery', 'ok', started)
+      this.log.info({ issuer: configuration.serverMetadata().issuer }, 'Raven endpoints known')
+      return configuration
+    } catch (err) {
+      if (discovery) this.observe('discovery', 'error', started)
+      throw err
     }
-    // Applies to every later request (token, revocation): without it the token request has no timeout.
-    configuration.timeout = this.timeoutSeconds
-    this.log.info({ issuer: configuration.serverMetadata().issuer }, 'Raven endpoints known')
-    return configuration
   }
 
   private observe(operation: string, outcome: string, started: number): void {
     this.options.metrics.upstreamLatency.observe({ upstream: 'raven', operation, outcome }, (performance.now() - started) / 1000)
   }
-}
-
-function single(params: URLSearchParams, name: string): string | undefined {
-  const values = params.getAll(name)
-  return values.length === 1 ? values[0] : undefined
-}
-
-/** A short, secret-free description of why the token request failed, for logs and metrics. */
-function describeExchangeFailure(err: unknown): string {
-  if (err instanceof oidc.ResponseBodyError) return `token endpoint answered ${err.status} ${err.error}`
-  if (err instanceof Error) {
-    const code = (err as { code?: unknown }).code
-    if (err.name === 'TimeoutError' || code === 'OAUTH_TIMEOUT') return 'timeout'
-    if (typeof code === 'string') return code
-    return err.name
-  }
-  return 'unknown'
 }

@@ -1,0 +1,34 @@
+import 'express-session'
+
+/** A consent flow lives 15 minutes (contract). */
+export const FLOW_TTL_MS = 15 * 60 * 1000
+/** The browser keeps the Leaf user it connected for one hour after the callback (for /api). */
+export const CONNECTED_TTL_MS = 60 * 60 * 1000
+
+/** One consent flow in progress in this browser. Lives in the Redis session, keyed by a hash of its state. */
+export interface FlowRecord {
+  createdAt: number
+  codeVerifier: string
+  nonce?: string
+  returnTo?: string
+  mode: 'redirect' | 'popup'
+  leafUserId: string
+  /** The connect session (POST /v1/connect-sessions) this flow came from: names it in logs and webhooks. */
+  connectSessionId: string
+}
+
+/** The Leaf user this browser connected, and until when it may use /api for that user. */
+export interface ConnectedUser {
+  leafUserId: string
+  until: number
+}
+
+// The browser session's data. Only this folder reads or writes these fields.
+declare module 'express-session' {
+  interface SessionData {
+    /** Consent flows in progress in this browser, keyed by a hash of their `state`. */
+    flows?: Record<string, FlowRecord>
+    /** The Leaf user this browser connected, kept for an hour after the callback for /api calls. */
+    connected?: ConnectedUser
+  }
+}

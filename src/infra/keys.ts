@@ -1,0 +1,25 @@
+/**
+ * Every Redis key the service writes, by prefix, in one place: what lives where, for a newcomer and for
+ * an operator scanning Redis. Everything here expires except the job queue's bookkeeping.
+ */
+export const redisKeys = {
+  /** express-session records (connect-redis adds the session id); TTL = the cookie's maxAge. */
+  sessionPrefix: 'rc:sess:',
+  /** A one-time connect link, under the SHA-256 of its token (never the token); TTL = the link's lifetime. */
+  connectLink: (tokenHash: string) => `rc:cs:${tokenHash}`,
+  /** The claim on an OAuth state (SET NX): the first callback for a state wins; TTL = a flow's lifetime. */
+  stateClaim: (stateKey: string) => `rc:state:${stateKey}`,
+  /** Rate-limit counters of one limiter (rate-limit-redis adds the client key); TTL = the window. */
+  rateLimitPrefix: (limiter: string) => `rc:rl:${limiter}:`,
+  /**
+   * The job queue (BullMQ) and the delivery outbox. The `{jobs}` hash tag puts both in one Redis
+   * Cluster slot, so one MULTI can write a parked token and its job.
+   */
+  defaultJobPrefix: 'rc:{jobs}',
+  /** The outbox's keys under a job prefix: the sealed token, the grower's pending marker and lock. */
+  outbox: (jobPrefix: string) => ({
+    record: (deliveryId: string) => `${jobPrefix}:outbox:${deliveryId}`,
+    pending: (leafUserId: string) => `${jobPrefix}:pending:${leafUserId}`,
+    lock: (leafUserId: string) => `${jobPrefix}:lock:${leafUserId}`,
+  }),
+} as const

@@ -1,0 +1,34 @@
+import type * as oidc from 'openid-client'
+
+import type { Config } from '../config/load-config.js'
+import { onlyValue } from '../infra/query-params.js'
+import { AuthorizationResponseRejected, RavenAuthorizationError } from './errors.js'
+
+/**
+ * The checks on Raven's authorization response that come before the code is spent, in order:
+ * `iss` (RFC 9207), then a provider `error`, then exactly one `code`. Throws
+ * AuthorizationResponseRejected or RavenAuthorizationError; nothing is sent to Raven.
+ */
+export function checkAuthorizationResponse(params: URLSearchParams, config: Config, metadata: oidc.ServerMetadata): void {
+  checkIssuer(params, config, metadata)
+  const error = onlyValue(params, 'error')
+  if (error !== undefined) throw new RavenAuthorizationError(error)
+  if (onlyValue(params, 'code') === undefined) throw new AuthorizationResponseRejected('missing or repeated code')
+}
+
+/** True when no issuer is configured, so `iss` cannot be compared to anything and is ignored. */
+export function issuerUnknown(config: Config): boolean {
+  return config.raven.endpoints.kind === 'explicit' && !config.raven.endpoints.issuer
+}
+
+// RFC 9207: a mismatched `iss` means the response may come from another server (mix-up attack);
+// reject it before the code is spent. When the server advertises `iss`, it must be present.
+function checkIssuer(params: URLSearchParams, config: Config, metadata: oidc.ServerMetadata): void {
+  if (issuerUnknown(config)) return
+  const iss = params.getAll('iss')
+  if (iss.length > 1) throw new AuthorizationResponseRejected('repeated iss')
+  if (iss.length === 1 && iss[0] !== metadata.issuer) throw new AuthorizationResponseRejected('iss mismatch')
+  if (iss.length === 0 && metadata.authorization_response_iss_parameter_supported === true) {
+    throw new AuthorizationResponseRejected('iss missing')
+  }
+}
