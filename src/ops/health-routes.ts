@@ -1,8 +1,9 @@
 import { Router } from 'express'
 
-import type { RavenClient } from '../raven/client.js'
-import type { Redis } from '../infra/redis.js'
+import { withTimeout } from '../infra/async.js'
 import type { Metrics } from '../infra/metrics.js'
+import type { Redis } from '../infra/redis.js'
+import type { RavenClient } from '../raven/client.js'
 
 export interface HealthDeps {
   redis: Redis
@@ -34,7 +35,7 @@ export function healthRoutes(deps: HealthDeps): Router {
 
 async function checkRedis(redis: Redis): Promise<'ok' | 'down'> {
   try {
-    const answer = await Promise.race([redis.ping(), new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timeout')), 1000).unref())])
+    const answer = await withTimeout(redis.ping(), 1000, 'Redis did not answer PING')
     return answer === 'PONG' ? 'ok' : 'down'
   } catch {
     return 'down'
