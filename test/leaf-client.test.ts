@@ -7,7 +7,7 @@ import { startLeafSandbox, type LeafSandbox } from '../sandboxes/leaf/server.js'
 
 const LOGIN = { username: 'leaf-demo@example.com', password: 'leaf-sandbox-pw' }
 const CREDENTIAL = { clientId: 'raven-app', clientSecret: 'app-secret-xyz', refreshToken: 'rt-grower-first' }
-const FAST_RETRY = { attempts: 3, baseDelayMs: 5, maxDelayMs: 50 }
+const FAST_RETRY = { attempts: 3, baseMs: 5, capMs: 50 }
 
 let sandbox: LeafSandbox
 let logLines: string[]
@@ -136,9 +136,9 @@ describe('LeafClient retries', () => {
     expect(sandbox.state.requestsTo('GET', '/users/').map((entry) => entry.status)).toEqual([503, 502, 200])
   })
 
-  it('honours Retry-After on 429, capped at maxDelayMs', async () => {
+  it('honours Retry-After on 429, capped at capMs', async () => {
     const user = sandbox.state.addUser({ externalId: 'g' })
-    const client = makeClient({ retry: { ...FAST_RETRY, maxDelayMs: 1500 } })
+    const client = makeClient({ retry: { ...FAST_RETRY, capMs: 1500 } })
     await client.getUser(user.id) // authenticate first, so only the wait is timed
     sandbox.faults.script('GET', '/users/*', { status: 429, headers: { 'Retry-After': '1' } })
     let started = Date.now()

@@ -13,6 +13,7 @@ export type RavenEndpoints =
       revocationEndpoint: string | undefined
     }
 
+/** How the service proves itself to Leaf: the API owner's login, or a ready bearer token. */
 export type LeafAuth = { username: string; password: string } | { token: string }
 
 /** The validated configuration. Only `loadConfig` reads the environment; everything else gets this. */

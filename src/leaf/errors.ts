@@ -57,3 +57,41 @@ export class LeafError extends Error {
 export function isLeafError(err: unknown, kind?: LeafErrorKind): err is LeafError {
   return err instanceof LeafError && (kind === undefined || err.kind === kind)
 }
+
+/** Statuses Leaf may use to say "this already exists" (not documented): checked, never trusted. */
+const CONFLICT_LIKE = new Set([400, 409, 422])
+
+/** A create Leaf refused in a way that may mean a concurrent or earlier create already landed. */
+export function isConflictLike(err: LeafError): boolean {
+  return err.status !== undefined && CONFLICT_LIKE.has(err.status)
+}
+
+/** What a Leaf failure means to the rest of the service. */
+export interface LeafFailureMeaning {
+  /** Trying the same request again later cannot succeed: a delivery gives up on it. */
+  final: boolean
+  /** The callback reason (and `connection.failed` reason) the failure ends a grower's flow with. */
+  flowReason: 'leaf_rejected' | 'server_error'
+  /** The problem code the host backend's API answers with. */
+  problem: 'leaf_user_not_found' | 'ambiguous_external_id' | 'leaf_rejected' | 'upstream_unavailable'
+}
+
+/*
+ * The one table. A final 4xx (not 401/429) is Leaf refusing; a 404 where the resource is needed means
+ * Leaf no longer knows the user. `unauthorized` is not final: an operator can fix the login while a
+ * delivery waits. Everything else is Leaf being unreachable or odd for now.
+ */
+const MEANINGS: Record<LeafErrorKind, LeafFailureMeaning> = {
+  rejected: { final: true, flowReason: 'leaf_rejected', problem: 'leaf_rejected' },
+  not_found: { final: true, flowReason: 'leaf_rejected', problem: 'leaf_user_not_found' },
+  ambiguous_external_id: { final: true, flowReason: 'server_error', problem: 'ambiguous_external_id' },
+  unauthorized: { final: false, flowReason: 'server_error', problem: 'upstream_unavailable' },
+  unavailable: { final: false, flowReason: 'server_error', problem: 'upstream_unavailable' },
+  timeout: { final: false, flowReason: 'server_error', problem: 'upstream_unavailable' },
+  invalid_response: { final: false, flowReason: 'server_error', problem: 'upstream_unavailable' },
+}
+
+/** What `err` means when it is a LeafError; undefined for anything else (the caller's own default). */
+export function describeLeafFailure(err: unknown): LeafFailureMeaning | undefined {
+  return isLeafError(err) ? MEANINGS[err.kind] : undefined
+}

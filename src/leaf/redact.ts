@@ -89,16 +89,10 @@ export function redactText(text: string): string {
     )
 }
 
-/** Redacts an event's `headers` string, whether it is a JSON object, header lines or a map dump. */
-export function redactHeaders(headers: string): string {
-  return redactText(headers)
-}
-
-/** Redacts an event's `body` string (JSON, form-encoded or plain text). */
-export function redactBody(body: string): string {
-  return redactText(body)
-}
-
+/**
+ * An event with every secret in `body` (JSON, form-encoded or plain text) and `headers` (a JSON
+ * object, header lines or a map dump) replaced by {@link REDACTED}.
+ */
 export function redactEvent(event: LeafEvent): LeafEvent {
-  return { ...event, body: redactBody(event.body), headers: redactHeaders(event.headers) }
+  return { ...event, body: redactText(event.body), headers: redactText(event.headers) }
 }

@@ -38,17 +38,16 @@ export const ravenCredentialSummarySchema = z
 export type RavenCredentialSummary = z.output<typeof ravenCredentialSummarySchema>
 
 /** The body of `POST /users/{id}/raven-credentials` (reference/: all three fields required). */
-export const ravenCredentialInputSchema = z.object({
-  clientId: z.string().min(1),
-  clientSecret: z.string().min(1),
-  refreshToken: z.string().min(1),
-})
-export type RavenCredentialInput = z.output<typeof ravenCredentialInputSchema>
+export interface RavenCredentialInput {
+  clientId: string
+  clientSecret: string
+  refreshToken: string
+}
 
 /*
  * Events are troubleshooting output, documented loosely ("statusCode": "int" inside a string
  * example), so the schema is lenient: an odd field must not hide every event. Redaction happens
- * after this parse, in redact-events.ts.
+ * after this parse, in redact.ts.
  */
 const eventText = z.unknown().transform((value): string => {
   if (value === null || value === undefined) return ''

@@ -1,5 +1,4 @@
-/** How the client proves itself to Leaf: the API owner's login, or a ready bearer token. */
-export type LeafAuth = { username: string; password: string } | { token: string }
+import type { LeafAuth } from '../config/load-config.js'
 
 /** Renew this long before `exp` at most, so a token does not expire between check and use. */
 const RENEW_BEFORE_EXP_MS = 60_000

@@ -1,11 +1,25 @@
 import { performance } from 'node:perf_hooks'
+
+import { fullJitterMs, parseRetryAfterMs, sleep, type Backoff } from '../infra/async.js'
 import { LeafError } from './errors.js'
+import { isTimeout, wasNeverSent } from './network-errors.js'
 import { authenticateResponseSchema } from './schemas.js'
-import { backoffDelayMs, isTimeout, parseRetryAfterMs, sleep, wasNeverSent, type RetryPolicy } from './retry.js'
-import { LeafTokenSource, type LeafAuth } from './token.js'
+import { LeafTokenSource } from './token.js'
 import type { z } from 'zod'
+import type { LeafAuth } from '../config/load-config.js'
 import type { Logger } from '../infra/logger.js'
 import type { Metrics } from '../infra/metrics.js'
+
+/**
+ * Retries of one call to Leaf: full-jitter waits within `baseMs`/`capMs`, Leaf's Retry-After
+ * honoured instead when it sends one (capped at `capMs`: a grower's browser may be waiting).
+ */
+export interface RetryPolicy extends Backoff {
+  /** Total tries per call, the first included. */
+  attempts: number
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { attempts: 3, baseMs: 200, capMs: 2000 }
 
 export interface LeafCall {
   /** Metric and log label, e.g. `get_user`. */
@@ -49,10 +63,15 @@ const USER_AGENT = 'raven-connect (leaf-client)'
  */
 export class LeafTransport {
   readonly tokens: LeafTokenSource
+  /** The retry policy of every call; also paces the look-before-create rounds of users and credentials. */
+  readonly retry: RetryPolicy
+  readonly logger: Logger
   private readonly baseUrl: string
   private readonly authUrl: string
 
   constructor(private readonly options: LeafTransportOptions) {
+    this.retry = options.retry
+    this.logger = options.logger
     const origin = options.apiUrl.replace(/\/+$/, '')
     this.baseUrl = `${origin}/services/usermanagement/api`
     this.authUrl = `${origin}/api/authenticate`
@@ -71,7 +90,7 @@ export class LeafTransport {
         // Expired or revoked early: Leaf has no refresh flow, so log in again, once per failed call.
         renewed = true
         this.tokens.invalidate(token)
-        this.options.logger.info({ operation: call.operation }, 'leaf answered 401, authenticating again')
+        this.logger.info({ operation: call.operation }, 'leaf answered 401, authenticating again')
         continue
       }
       if (reply.status >= 200 && reply.status < 300) return reply
@@ -105,7 +124,7 @@ export class LeafTransport {
     const body = { username: login.username, password: login.password, rememberMe: 'true' }
     const reply = await this.withRetries({ ...call, body }, this.authUrl, undefined)
     if (reply.status === 401 || reply.status === 403 || reply.status === 400) {
-      this.options.logger.warn({ operation: 'authenticate', status: reply.status }, 'leaf refused the login')
+      this.logger.warn({ operation: 'authenticate', status: reply.status }, 'leaf refused the login')
       throw new LeafError('unauthorized', `leaf authenticate: login refused (status ${reply.status})`, {
         status: reply.status,
       })
@@ -116,7 +135,6 @@ export class LeafTransport {
 
   /** One call with timeouts and retries; returns the final reply, whatever its status, or throws. */
   private async withRetries(call: LeafCall, url: string, token: string | undefined): Promise<LeafReply> {
-    const { attempts } = this.options.retry
     for (let attempt = 1; ; attempt += 1) {
       let reply: LeafReply
       try {
@@ -163,15 +181,13 @@ export class LeafTransport {
   }
 
   private mayRetry(call: LeafCall, failure: LeafError, attempt: number): boolean {
-    if (!failure.retryable || attempt >= this.options.retry.attempts) return false
+    if (!failure.retryable || attempt >= this.retry.attempts) return false
     return !failure.ambiguous || call.retryAmbiguous !== false
   }
 
   private async pause(call: LeafCall, attempt: number, failure: LeafError, retryAfterMs: number | undefined) {
-    const { maxDelayMs } = this.options.retry
-    const delayMs =
-      retryAfterMs === undefined ? backoffDelayMs(this.options.retry, attempt) : Math.min(retryAfterMs, maxDelayMs)
-    this.options.logger.info(
+    const delayMs = retryAfterMs === undefined ? fullJitterMs(this.retry, attempt) : Math.min(retryAfterMs, this.retry.capMs)
+    this.logger.info(
       { operation: call.operation, attempt, kind: failure.kind, status: failure.status, delayMs },
       'retrying leaf call',
     )
@@ -198,7 +214,7 @@ export class LeafTransport {
   /** The error for a status we stop at; 4xx other than 404 are worth an operator's look. */
   private finalError(call: LeafCall, status: number, retryAfterMs?: number): LeafError {
     if (status >= 400 && status < 500 && status !== 404) {
-      this.options.logger.warn({ operation: call.operation, status }, 'leaf refused the request')
+      this.logger.warn({ operation: call.operation, status }, 'leaf refused the request')
     }
     return this.statusError(call, status, retryAfterMs)
   }

@@ -32,7 +32,7 @@ export interface SystemOptions {
   env?: Record<string, string | undefined>
   /** Leaf client tuning for fast fault tests. */
   leafTimeoutMs?: number
-  leafRetry?: { attempts?: number; baseDelayMs?: number; maxDelayMs?: number }
+  leafRetry?: { attempts?: number; baseMs?: number; capMs?: number }
   ravenTimeoutSeconds?: number
   /** Register the sandbox client with this auth method (default client_secret_basic). */
   ravenClientAuthMethod?: 'client_secret_basic' | 'client_secret_post'
@@ -141,7 +141,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
     metrics,
     ravenTimeoutSeconds: options.ravenTimeoutSeconds ?? 5,
     leafTimeoutMs: options.leafTimeoutMs ?? 2000,
-    leafRetry: { attempts: 3, baseDelayMs: 20, maxDelayMs: 100, ...options.leafRetry },
+    leafRetry: { attempts: 3, baseMs: 20, capMs: 100, ...options.leafRetry },
     // Every system has its own queue: workers of other systems (other sandboxes) must not take its jobs.
     jobPrefix: `rc:{test-${randomBytes(4).toString('hex')}}`,
     ...(options.durable?.inlineBudgetMs !== undefined && { inlineBudgetMs: options.durable.inlineBudgetMs }),
