@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 
-import { buildOpenApiDocument } from '../src/ops/openapi.js'
+import { buildOpenApiDocument } from '../src/ops/openapi/index.js'
 import { operationsOf, refsIn, resolveRef, routesOf, schemaProblems } from './helpers/openapi-check.js'
 import { startSystem, type TestSystem } from './helpers/system.js'
 

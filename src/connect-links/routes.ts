@@ -1,39 +1,14 @@
 import { Router, type Request, type Response } from 'express'
-import { z } from 'zod'
 
 import type { Config } from '../config/load-config.js'
-import { describeZodError, emailSchema, externalIdSchema, leafUserIdSchema, nameSchema } from '../http/params.js'
+import { describeZodError, leafUserIdSchema } from '../http/params.js'
 import { problem } from '../http/problem.js'
 import { leafProblem } from '../http/leaf-problem.js'
 import type { LeafClient } from '../leaf/client.js'
 import type { Logger } from '../infra/logger.js'
 import { checkReturnTo } from './return-to.js'
+import { createConnectSessionBody, type ConnectSessionReply, type CreateConnectSessionBody } from './schemas.js'
 import type { ConnectLinkStore } from './token-store.js'
-
-export const createConnectSessionBody = z
-  .strictObject({
-    leafUserId: leafUserIdSchema.optional(),
-    externalId: externalIdSchema.optional(),
-    name: nameSchema.optional(),
-    email: emailSchema.optional(),
-    returnTo: z.string().optional(),
-    mode: z.enum(['redirect', 'popup']).optional(),
-  })
-  .refine((body) => (body.leafUserId === undefined) !== (body.externalId === undefined), {
-    message: 'give exactly one of leafUserId or externalId',
-  })
-  .refine((body) => body.externalId !== undefined || (body.name === undefined && body.email === undefined), {
-    message: 'name and email are only used with externalId',
-  })
-
-export type CreateConnectSessionBody = z.infer<typeof createConnectSessionBody>
-
-export interface ConnectSessionReply {
-  id: string
-  connectUrl: string
-  leafUserId: string
-  expiresAt: string
-}
 
 export interface ConnectLinkRouteDeps {
   config: Config

@@ -1,0 +1,33 @@
+import { z } from 'zod'
+
+import { emailSchema, externalIdSchema, leafUserIdSchema, nameSchema } from '../http/params.js'
+
+/*
+ * The wire types of POST /v1/connect-sessions. A module of their own so that the route parses with them
+ * and the OpenAPI document is generated from them without importing the route.
+ */
+
+export const createConnectSessionBody = z
+  .strictObject({
+    leafUserId: leafUserIdSchema.optional(),
+    externalId: externalIdSchema.optional(),
+    name: nameSchema.optional(),
+    email: emailSchema.optional(),
+    returnTo: z.string().optional(),
+    mode: z.enum(['redirect', 'popup']).optional(),
+  })
+  .refine((body) => (body.leafUserId === undefined) !== (body.externalId === undefined), {
+    message: 'give exactly one of leafUserId or externalId',
+  })
+  .refine((body) => body.externalId !== undefined || (body.name === undefined && body.email === undefined), {
+    message: 'name and email are only used with externalId',
+  })
+
+export type CreateConnectSessionBody = z.infer<typeof createConnectSessionBody>
+
+export interface ConnectSessionReply {
+  id: string
+  connectUrl: string
+  leafUserId: string
+  expiresAt: string
+}
