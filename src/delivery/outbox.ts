@@ -22,6 +22,14 @@ export interface ParkedDelivery {
   replacedId: string | null
 }
 
+/**
+ * The associated data a parked token is sealed with (token-cipher.ts): a record copied to another
+ * delivery or grower does not open.
+ */
+export function sealContext(deliveryId: string, leafUserId: string): string {
+  return `${deliveryId}|${leafUserId}`
+}
+
 /** A parked token is useless after this: Raven refresh tokens die after 15 days unused. */
 export const PARKED_TTL_MS = 15 * 24 * 3600 * 1000
 
