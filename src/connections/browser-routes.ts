@@ -1,8 +1,8 @@
 import { Router, type Request } from 'express'
 
+import { rethrowLeafProblem } from '../http/leaf-problem.js'
 import { problem } from '../http/problem.js'
 import type { ConnectionService } from './service.js'
-import { rethrowLeaf } from './v1-routes.js'
 
 /**
  * /api/raven-connection[/events] for the grower's browser: the same answers as /v1, for the Leaf user
@@ -11,17 +11,17 @@ import { rethrowLeaf } from './v1-routes.js'
 export function browserConnectionRoutes(connections: ConnectionService): Router {
   const router = Router()
   router.get('/raven-connection', async (req, res) => {
-    res.setHeader('Cache-Control', 'no-store').json(await connections.status(sessionLeafUser(req)).catch(rethrowLeaf))
+    res.setHeader('Cache-Control', 'no-store').json(await connections.status(sessionLeafUser(req)).catch(rethrowLeafProblem))
   })
   router.delete('/raven-connection', async (req, res) => {
     // A cross-site <form> cannot set custom headers; requiring one stops CSRF on this state change.
     if (!req.headers['x-requested-with']) throw problem.forbidden('missing_csrf_header', 'DELETE needs an X-Requested-With header.')
     const leafUserId = sessionLeafUser(req)
-    await connections.disconnect(leafUserId).catch(rethrowLeaf)
+    await connections.disconnect(leafUserId).catch(rethrowLeafProblem)
     res.status(204).end()
   })
   router.get('/raven-connection/events', async (req, res) => {
-    res.setHeader('Cache-Control', 'no-store').json(await connections.events(sessionLeafUser(req)).catch(rethrowLeaf))
+    res.setHeader('Cache-Control', 'no-store').json(await connections.events(sessionLeafUser(req)).catch(rethrowLeafProblem))
   })
   router.all('/raven-connection', (_req, _res, next) => next(problem.methodNotAllowed('GET, DELETE')))
   router.all('/raven-connection/events', (_req, _res, next) => next(problem.methodNotAllowed('GET')))

@@ -2,7 +2,7 @@ import { Router } from 'express'
 
 import { parseLeafUserId } from '../http/params.js'
 import { problem } from '../http/problem.js'
-import { leafProblem } from '../http/leaf-problem.js'
+import { rethrowLeafProblem } from '../http/leaf-problem.js'
 import type { ConnectionService } from './service.js'
 
 /** /v1/users/:leafUserId/raven-connection[/events] for the host backend (API key checked before). */
@@ -10,22 +10,18 @@ export function v1ConnectionRoutes(connections: ConnectionService): Router {
   const router = Router()
   router.get('/users/:leafUserId/raven-connection', async (req, res) => {
     const leafUserId = parseLeafUserId(req.params.leafUserId)
-    res.setHeader('Cache-Control', 'no-store').json(await connections.status(leafUserId).catch(rethrowLeaf))
+    res.setHeader('Cache-Control', 'no-store').json(await connections.status(leafUserId).catch(rethrowLeafProblem))
   })
   router.delete('/users/:leafUserId/raven-connection', async (req, res) => {
     const leafUserId = parseLeafUserId(req.params.leafUserId)
-    await connections.disconnect(leafUserId).catch(rethrowLeaf)
+    await connections.disconnect(leafUserId).catch(rethrowLeafProblem)
     res.status(204).end()
   })
   router.get('/users/:leafUserId/raven-connection/events', async (req, res) => {
     const leafUserId = parseLeafUserId(req.params.leafUserId)
-    res.setHeader('Cache-Control', 'no-store').json(await connections.events(leafUserId).catch(rethrowLeaf))
+    res.setHeader('Cache-Control', 'no-store').json(await connections.events(leafUserId).catch(rethrowLeafProblem))
   })
   router.all('/users/:leafUserId/raven-connection', (_req, _res, next) => next(problem.methodNotAllowed('GET, DELETE')))
   router.all('/users/:leafUserId/raven-connection/events', (_req, _res, next) => next(problem.methodNotAllowed('GET')))
   return router
-}
-
-export function rethrowLeaf(err: unknown): never {
-  throw leafProblem(err)
 }

@@ -1,4 +1,4 @@
-import { LeafError } from '../leaf/errors.js'
+import { describeLeafFailure } from '../leaf/errors.js'
 import { AuthorizationResponseRejected, RavenAuthorizationError, TokenExchangeError } from '../raven/client.js'
 
 /** The closed set of callback reasons (contract). Nothing outside this module builds `reason=`. */
@@ -28,9 +28,8 @@ export function classifyFailure(err: unknown): ConnectReason {
   if (err instanceof RavenAuthorizationError) return err.error === 'access_denied' ? 'access_denied' : 'raven_error'
   if (err instanceof AuthorizationResponseRejected) return 'invalid_request'
   if (err instanceof TokenExchangeError) return 'token_exchange_failed'
-  // A 4xx other than 401/429 from Leaf is final; 404 here means Leaf no longer knows the user.
-  if (err instanceof LeafError && (err.kind === 'rejected' || err.kind === 'not_found')) return 'leaf_rejected'
-  return 'server_error'
+  // Leaf's failures mean what leaf/errors.ts says (a final 4xx, or a user Leaf no longer knows: leaf_rejected).
+  return describeLeafFailure(err)?.flowReason ?? 'server_error'
 }
 
 /** HTTP status of the result page for an outcome. */

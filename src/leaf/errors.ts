@@ -92,6 +92,8 @@ const MEANINGS: Record<LeafErrorKind, LeafFailureMeaning> = {
 }
 
 /** What `err` means when it is a LeafError; undefined for anything else (the caller's own default). */
+export function describeLeafFailure(err: LeafError): LeafFailureMeaning
+export function describeLeafFailure(err: unknown): LeafFailureMeaning | undefined
 export function describeLeafFailure(err: unknown): LeafFailureMeaning | undefined {
   return isLeafError(err) ? MEANINGS[err.kind] : undefined
 }
