@@ -1,30 +1,22 @@
 import { randomUUID } from 'node:crypto'
 
-import { describeLeafFailure, type LeafClient, type RavenCredentialInput } from '../leaf/client.js'
+import { describeLeafFailure } from '../leaf/client.js'
 import { nextRetryDelayMs, retryAfterOf, settleWithin, sleep } from '../infra/async.js'
-import type { Logger } from '../infra/logger.js'
 import type { Metrics } from '../infra/metrics.js'
 import type { JobQueue } from '../jobs/queue.js'
 import { INLINE_SCHEDULE } from '../jobs/schedules.js'
 import type { Webhooks } from '../webhooks/events.js'
 import type { DeliveryRequest } from './credential-delivery.js'
 import { deliverOnce } from './deliver-once.js'
-import { logContext, type DeliveryFinish } from './finish.js'
-import type { GrowerLock } from './grower-lock.js'
-import { OutboxRecordGone, sealContext, type Outbox, type ParkedDelivery } from './outbox.js'
-import type { TokenCipher } from './token-cipher.js'
+import { logContext } from './finish.js'
+import type { DeliveryJobDeps } from './job.js'
+import { OutboxRecordGone, sealContext, type ParkedDelivery } from './outbox.js'
 
-export interface InlinePhaseDeps {
-  leaf: LeafClient
-  outbox: Outbox
+/** What a queued job needs, and what only the callback's side needs besides. */
+export interface InlinePhaseDeps extends DeliveryJobDeps {
   jobs: JobQueue
   webhooks: Webhooks
   metrics: Pick<Metrics, 'deliveries'>
-  log: Logger
-  cipher: TokenCipher
-  lock: GrowerLock
-  finish: DeliveryFinish
-  credentialFor(refreshToken: string): RavenCredentialInput
   /** How long the callback waits for Leaf before answering `pending`. */
   budgetMs: number
   isStopping(): boolean
