@@ -7,8 +7,9 @@ export interface DeliveryRequest {
 
 /**
  * Hands a freshly obtained refresh token to Leaf. `connected` means Leaf holds it now; `pending` means
- * it is safely parked and will be delivered later. Throws a LeafError (kind 'rejected') when Leaf
- * refused it for good.
+ * it is safely parked and will be delivered later. Throws the LeafError when Leaf refused it for good
+ * (a final failure in leaf/errors.ts: rejected, unknown user), or, when the token could not be parked,
+ * whatever the one direct try threw.
  */
 export interface CredentialDelivery {
   deliver(request: DeliveryRequest): Promise<'connected' | 'pending'>

@@ -29,8 +29,6 @@ export interface DurableDeliveryOptions {
 }
 
 export interface DurableDelivery extends CredentialDelivery {
-  /** Drops the grower's undelivered token (disconnect). */
-  cancel(leafUserId: string): Promise<boolean>
   /** The 'deliver-credential' job processor for the queue worker. */
   processJob: Processor<DeliveryJobData>
   /** Waits (bounded) for inline tries that outlived their request; tells them to stop retrying. */
