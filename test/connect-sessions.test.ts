@@ -1,22 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { describe, expect, it } from '@jest/globals'
 import request from 'supertest'
 
-import { expectProblem } from './helpers/http.js'
-import { startSystem, type TestSystem } from './helpers/system.js'
+import { expectProblem, sessionCookieOf, useSystem } from './helpers/kit/index.js'
 
-let system: TestSystem
+const system = useSystem()
 const post = (body: unknown, key: string | null = system.secrets.apiKey) => {
   const req = request(system.url).post('/v1/connect-sessions').set('Content-Type', 'application/json')
   if (key !== null) req.set('Authorization', `Bearer ${key}`)
   return req.send(typeof body === 'string' ? body : JSON.stringify(body))
 }
-
-beforeAll(async () => {
-  system = await startSystem()
-})
-afterAll(async () => {
-  await system.close()
-})
 
 describe('POST /v1/connect-sessions', () => {
   it('creates a one-time connect link for a known Leaf user', async () => {
@@ -43,7 +35,7 @@ describe('POST /v1/connect-sessions', () => {
     ])('answers 401 with WWW-Authenticate for %s', async (_label, key) => {
       const presented = key === 'SUFFIX' ? `${system.secrets.apiKey}x` : key
       const res = await post({ leafUserId: 'abc' }, presented)
-      expectProblem(res, 401, 'unauthorized')
+      await expectProblem(res, 401, 'unauthorized')
       expect(res.headers['www-authenticate']).toMatch(/^Bearer/)
     })
 
@@ -51,12 +43,12 @@ describe('POST /v1/connect-sessions', () => {
       const query = await request(system.url)
         .post(`/v1/connect-sessions?api_key=${system.secrets.apiKey}&access_token=${system.secrets.apiKey}`)
         .send({ leafUserId: 'abc' })
-      expectProblem(query, 401, 'unauthorized')
+      await expectProblem(query, 401, 'unauthorized')
       const basic = await request(system.url)
         .post('/v1/connect-sessions')
         .set('Authorization', `Basic ${Buffer.from(`x:${system.secrets.apiKey}`).toString('base64')}`)
         .send({ leafUserId: 'abc' })
-      expectProblem(basic, 401, 'unauthorized')
+      await expectProblem(basic, 401, 'unauthorized')
     })
   })
 
@@ -71,27 +63,27 @@ describe('POST /v1/connect-sessions', () => {
       ['a JSON array', [], 'invalid_body'],
       ['a number leafUserId', { leafUserId: 42 }, 'invalid_leaf_user_id'],
     ])('answers 400 for %s', async (_label, body, code) => {
-      expectProblem(await post(body), 400, code)
+      await expectProblem(await post(body), 400, code)
     })
 
     it.each(['../etc/passwd', 'a/b', '', 'x'.repeat(65), 'a b', 'ä', 'a%2Fb', 'abc?x=1', 'abc\n'])(
       'refuses leafUserId %j with 400 and never asks Leaf',
       async (leafUserId) => {
         const before = system.leaf.state.requests.length
-        expectProblem(await post({ leafUserId }), 400, 'invalid_leaf_user_id')
+        await expectProblem(await post({ leafUserId }), 400, 'invalid_leaf_user_id')
         expect(system.leaf.state.requests.length).toBe(before)
       },
     )
 
     it('answers 400 for malformed JSON, 415 for a non-JSON body, 413 above 100 kB', async () => {
-      expectProblem(await post('{"leafUserId": '), 400, 'invalid_json')
+      await expectProblem(await post('{"leafUserId": '), 400, 'invalid_json')
       const form = await request(system.url)
         .post('/v1/connect-sessions')
         .set('Authorization', `Bearer ${system.secrets.apiKey}`)
         .type('form')
         .send('leafUserId=abc')
-      expectProblem(form, 415, 'unsupported_media_type')
-      expectProblem(await post({ externalId: 'x'.repeat(120_000) }), 413, 'payload_too_large')
+      await expectProblem(form, 415, 'unsupported_media_type')
+      await expectProblem(await post({ externalId: 'x'.repeat(120_000) }), 413, 'payload_too_large')
     })
   })
 
@@ -125,13 +117,13 @@ describe('POST /v1/connect-sessions', () => {
 
   describe('Leaf users', () => {
     it('answers 404 for a leafUserId Leaf does not know', async () => {
-      expectProblem(await post({ leafUserId: 'no-such-user' }), 404, 'leaf_user_not_found')
+      await expectProblem(await post({ leafUserId: 'no-such-user' }), 404, 'leaf_user_not_found')
     })
 
     it('answers 409 when two Leaf users have the same externalId', async () => {
       system.leaf.state.addUser({ externalId: 'twin' })
       system.leaf.state.addUser({ externalId: 'twin' })
-      expectProblem(await post({ externalId: 'twin' }), 409, 'ambiguous_external_id')
+      await expectProblem(await post({ externalId: 'twin' }), 409, 'ambiguous_external_id')
     })
 
     it('finds the exact externalId even when Leaf filters by substring', async () => {
@@ -146,7 +138,7 @@ describe('POST /v1/connect-sessions', () => {
       system.leaf.faults.unavailable(2_000)
       const res = await post({ leafUserId: system.newLeafUser() })
       system.leaf.faults.reset()
-      expectProblem(res, 502, 'upstream_unavailable')
+      await expectProblem(res, 502, 'upstream_unavailable')
     })
   })
 })
@@ -190,10 +182,10 @@ describe('GET /connect/raven (launch)', () => {
     const browser = system.browser()
     const first = await system.createConnectSession({ leafUserId: system.newLeafUser() })
     await browser.get(first.connectUrl)
-    const before = browser.cookiesFor(system.url).find((cookie) => cookie.name === 'raven-connect.sid')?.value
+    const before = sessionCookieOf(browser, system)
     const second = await system.createConnectSession({ leafUserId: system.newLeafUser() })
     await browser.get(second.connectUrl)
-    const after = browser.cookiesFor(system.url).find((cookie) => cookie.name === 'raven-connect.sid')?.value
+    const after = sessionCookieOf(browser, system)
     expect(before).toBeTruthy()
     expect(after).toBeTruthy()
     expect(after).not.toBe(before)

@@ -1,19 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { describe, expect, it } from '@jest/globals'
 import request from 'supertest'
 
-import { flowToCallback } from './helpers/flows.js'
-import { expectProblem } from './helpers/http.js'
-import { startSystem, type TestSystem } from './helpers/system.js'
+import { expectProblem, flowToCallback, useSystem } from './helpers/kit/index.js'
 
-let system: TestSystem
+const system = useSystem()
 const auth = () => ({ Authorization: `Bearer ${system.secrets.apiKey}` })
-
-beforeAll(async () => {
-  system = await startSystem()
-})
-afterAll(async () => {
-  await system.close()
-})
 
 /** Runs a whole flow and returns the connected browser and its Leaf user. */
 async function connectedGrower() {
@@ -81,16 +72,16 @@ describe('/v1/users/{leafUserId}/raven-connection', () => {
 
   it('refuses a bad leafUserId with 400 without asking Leaf, and a wrong key with 401', async () => {
     const before = system.leaf.state.requests.length
-    expectProblem(await request(system.url).get('/v1/users/a.b/raven-connection').set(auth()), 400, 'invalid_leaf_user_id')
-    expectProblem(await request(system.url).get(`/v1/users/${'x'.repeat(65)}/raven-connection`).set(auth()), 400, 'invalid_leaf_user_id')
-    expectProblem(await request(system.url).get('/v1/users/%2e%2e%2fadmin/raven-connection/events').set(auth()), 400, 'invalid_leaf_user_id')
+    await expectProblem(await request(system.url).get('/v1/users/a.b/raven-connection').set(auth()), 400, 'invalid_leaf_user_id')
+    await expectProblem(await request(system.url).get(`/v1/users/${'x'.repeat(65)}/raven-connection`).set(auth()), 400, 'invalid_leaf_user_id')
+    await expectProblem(await request(system.url).get('/v1/users/%2e%2e%2fadmin/raven-connection/events').set(auth()), 400, 'invalid_leaf_user_id')
     expect(system.leaf.state.requests.length).toBe(before)
-    expectProblem(await request(system.url).get('/v1/users/abc/raven-connection'), 401, 'unauthorized')
+    await expectProblem(await request(system.url).get('/v1/users/abc/raven-connection'), 401, 'unauthorized')
   })
 
   it('answers 405 for other methods', async () => {
     const res = await request(system.url).put('/v1/users/abc/raven-connection').set(auth())
-    expectProblem(res, 405, 'method_not_allowed')
+    await expectProblem(res, 405, 'method_not_allowed')
     expect(res.headers.allow).toBe('GET, DELETE')
   })
 
@@ -103,7 +94,7 @@ describe('/v1/users/{leafUserId}/raven-connection', () => {
 describe('/api/raven-connection (the browser session)', () => {
   it('answers 401 without a connected session', async () => {
     const res = await request(system.url).get('/api/raven-connection')
-    expectProblem(res, 401, 'no_session')
+    await expectProblem(res, 401, 'no_session')
   })
 
   it('serves the same answers for the Leaf user of this browser, with credentialed CORS for allowed origins only', async () => {

@@ -1,16 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { describe, expect, it } from '@jest/globals'
 
-import { driveConsent } from './helpers/consent-driver.js'
-import { startSystem, type TestSystem } from './helpers/system.js'
+import { consent, flowToCallback, launchFlow, useSystem } from './helpers/kit/index.js'
 
-let system: TestSystem
-
-beforeAll(async () => {
-  system = await startSystem()
-})
-afterAll(async () => {
-  await system.close()
-})
+const system = useSystem()
 
 /** Exchanges a refresh token at the Raven sandbox: proof that the token handed to Leaf is live. */
 async function refreshAtRaven(refreshToken: string): Promise<Response> {
@@ -53,7 +45,7 @@ describe('Connect Raven, end to end', () => {
     expect(query.get('nonce')?.length).toBeGreaterThanOrEqual(32)
     expect(query.get('prompt')).toBe('consent')
 
-    const callbackUrl = await driveConsent(browser, authorize, { decision: 'allow' })
+    const callbackUrl = await consent(browser, authorize)
     expect(callbackUrl.origin + callbackUrl.pathname).toBe(`${system.url}/connect/raven/callback`)
     const callback = await browser.get(callbackUrl.href)
     expect(callback.status).toBe(303)
@@ -83,12 +75,10 @@ describe('Connect Raven, end to end', () => {
   it('keeps two flows of the same browser apart (two tabs)', async () => {
     const leafUserId = system.newLeafUser()
     const browser = system.browser()
-    const first = await system.createConnectSession({ leafUserId, returnTo: `${system.returnOrigin}/one` })
-    const second = await system.createConnectSession({ leafUserId, returnTo: `${system.returnOrigin}/two` })
-    const firstLaunch = await browser.get(first.connectUrl)
-    const secondLaunch = await browser.get(second.connectUrl)
-    const firstCallback = await driveConsent(browser, new URL(firstLaunch.headers.get('location') ?? ''), { decision: 'allow' })
-    const secondCallback = await driveConsent(browser, new URL(secondLaunch.headers.get('location') ?? ''), { decision: 'allow' })
+    const first = await launchFlow(system, { browser, leafUserId, returnTo: `${system.returnOrigin}/one` })
+    const second = await launchFlow(system, { browser, leafUserId, returnTo: `${system.returnOrigin}/two` })
+    const firstCallback = await consent(browser, first.authorizeUrl)
+    const secondCallback = await consent(browser, second.authorizeUrl)
     const firstResult = await browser.get(firstCallback.href)
     const secondResult = await browser.get(secondCallback.href)
     expect(firstResult.headers.get('location')).toBe(`${system.returnOrigin}/one?raven=connected`)
@@ -101,10 +91,7 @@ describe('Connect Raven, end to end', () => {
   it('replaces an existing credential when the grower reconnects', async () => {
     const leafUserId = system.newLeafUser()
     system.leaf.state.storeCredential(leafUserId, { clientId: 'old', clientSecret: 'old-secret', refreshToken: 'revoked-token' })
-    const session = await system.createConnectSession({ leafUserId })
-    const browser = system.browser()
-    const launch = await browser.get(session.connectUrl)
-    const callbackUrl = await driveConsent(browser, new URL(launch.headers.get('location') ?? ''), { decision: 'allow' })
+    const { browser, callbackUrl } = await flowToCallback(system, { leafUserId })
     const result = await browser.get(callbackUrl.href)
     expect(result.status).toBe(200)
     expect(result.body).toContain('data-raven="connected"')

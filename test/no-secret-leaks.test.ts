@@ -1,21 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { describe, expect, it } from '@jest/globals'
 
 import type { TestBrowser } from './helpers/browser.js'
-import { flowToCallback } from './helpers/flows.js'
-import { startSystem, type TestSystem } from './helpers/system.js'
+import { flowToCallback, useSystem, type FlowOptions } from './helpers/kit/index.js'
 
-let system: TestSystem
+const system = useSystem()
 const browsers: TestBrowser[] = []
 const hostReplies: string[] = []
 const connectTokens: string[] = []
 const codes: string[] = []
-
-beforeAll(async () => {
-  system = await startSystem()
-})
-afterAll(async () => {
-  await system.close()
-})
 
 /** Every answer raven-connect gave a browser: status line, headers (incl. Location, Set-Cookie), body. */
 function serviceResponses(): string {
@@ -30,7 +22,7 @@ function serviceResponses(): string {
     .join('\n')
 }
 
-async function run(options: Parameters<typeof flowToCallback>[1], then?: (browser: TestBrowser) => Promise<void>) {
+async function run(options: FlowOptions, then?: (browser: TestBrowser) => Promise<void>) {
   const flow = await flowToCallback(system, options)
   browsers.push(flow.browser)
   codes.push(flow.callbackUrl.searchParams.get('code') ?? '')
@@ -47,7 +39,7 @@ describe('no secret leaves the service', () => {
       hostReplies.push(JSON.stringify(reply))
       return reply
     }
-    await run({ body: { returnTo: `${system.returnOrigin}/done` } }, async (browser) => {
+    await run({ returnTo: `${system.returnOrigin}/done` }, async (browser) => {
       await browser.get(`${system.url}/api/raven-connection`)
       await browser.get(`${system.url}/api/raven-connection/events`)
     })
@@ -61,7 +53,7 @@ describe('no secret leaves the service', () => {
     await run({})
     system.raven.faults.reset()
     system.leaf.faults.script('POST', '/raven-credentials', { status: 400, body: { detail: 'no' } })
-    await run({ body: { returnTo: `${system.returnOrigin}/x` } })
+    await run({ returnTo: `${system.returnOrigin}/x` })
     system.leaf.faults.reset()
 
     const ops = system.browser()

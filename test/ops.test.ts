@@ -1,17 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { describe, expect, it } from '@jest/globals'
 import request from 'supertest'
 
-import { flowToCallback } from './helpers/flows.js'
-import { startSystem, type TestSystem } from './helpers/system.js'
+import { hashToken } from '../src/connect-links/token-store.js'
+import { flowToCallback, useSystem } from './helpers/kit/index.js'
 
-let system: TestSystem
-
-beforeAll(async () => {
-  system = await startSystem()
-})
-afterAll(async () => {
-  await system.close()
-})
+const system = useSystem()
 
 describe('operations endpoints', () => {
   it('GET /healthz answers 200', async () => {
@@ -59,13 +52,7 @@ describe('operations endpoints', () => {
 })
 
 describe('readiness while Raven is unreachable', () => {
-  let down: TestSystem
-  beforeAll(async () => {
-    down = await startSystem({ startRaven: false, ravenTimeoutSeconds: 1 })
-  })
-  afterAll(async () => {
-    await down.close()
-  })
+  const down = useSystem({ startRaven: false, ravenTimeoutSeconds: 1 })
 
   it('reports raven "unknown" with 503, and the launch page says try again without spending the link', async () => {
     const ready = await request(down.url).get('/readyz')
@@ -75,18 +62,12 @@ describe('readiness while Raven is unreachable', () => {
     const launch = await down.browser().get(session.connectUrl)
     expect(launch.status).toBe(503)
     expect(launch.body).toContain('try again')
-    expect(await down.redis.exists(`rc:cs:${(await import('../src/connect-links/token-store.js')).hashToken(new URL(session.connectUrl).searchParams.get('session') ?? '')}`)).toBe(1)
+    expect(await down.redis.exists(`rc:cs:${hashToken(new URL(session.connectUrl).searchParams.get('session') ?? '')}`)).toBe(1)
   })
 })
 
 describe('discovery retried when Raven was unavailable at start', () => {
-  let system2: TestSystem
-  beforeAll(async () => {
-    system2 = await startSystem()
-  })
-  afterAll(async () => {
-    await system2.close()
-  })
+  const system2 = useSystem()
 
   it('reports unknown while discovery fails, then ok once Raven answers, fetching metadata once', async () => {
     system2.raven.faults.discovery = 'unavailable'

@@ -1,38 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { describe, expect, it } from '@jest/globals'
 
 import { renderPopupPage, renderResultPage } from '../src/consent/result-pages.js'
 import type { ConnectOutcome } from '../src/consent/outcome.js'
-import { driveConsent } from './helpers/consent-driver.js'
-import { startSystem, type TestSystem } from './helpers/system.js'
+import { decodeEntities } from './helpers/browser.js'
+import { expectNoInlineCode, flowToCallback, mainAttribute, useSystem } from './helpers/kit/index.js'
 
 // The browser tests (test/browser/) show popup mode working in Chromium; these pin the HTTP side:
 // what the popup end page carries, and how the SDK is served to a host page on another origin.
 
-let system: TestSystem
-
-beforeAll(async () => {
-  system = await startSystem()
-})
-afterAll(async () => {
-  await system.close()
-})
-
-function decodeEntities(html: string): string {
-  return html.replace(/&#(\d+);/g, (_, code: string) => String.fromCharCode(Number(code))).replace(/&amp;/g, '&')
-}
-
-function attribute(html: string, name: string): string | undefined {
-  const match = new RegExp(`<main[^>]*\\s${name}="([^"]*)"`).exec(html)
-  return match ? decodeEntities(match[1] ?? '') : undefined
-}
-
-/** Grower-facing pages carry no inline script or style the CSP (script-src 'self'; style-src 'self') would refuse. */
-function expectNoInlineCode(html: string): void {
-  expect(html).not.toMatch(/<script(?![^>]*\ssrc=)[^>]*>/i)
-  expect(html).not.toMatch(/<style/i)
-  expect(html).not.toMatch(/\sstyle=/i)
-  expect(html).not.toMatch(/\son[a-z]+=/i)
-}
+const system = useSystem()
 
 const outcomes: ConnectOutcome[] = [
   { raven: 'connected' },
@@ -44,9 +20,9 @@ const outcomes: ConnectOutcome[] = [
 describe('the popup end page', () => {
   it.each(outcomes)('for %j: the result page plus popup.js and the exact target origin, nothing inline', (outcome) => {
     const html = renderPopupPage(outcome, 'https://app.example.test')
-    expect(attribute(html, 'data-raven')).toBe(outcome.raven)
-    expect(attribute(html, 'data-reason')).toBe(outcome.raven === 'error' ? outcome.reason : undefined)
-    expect(attribute(html, 'data-target-origin')).toBe('https://app.example.test')
+    expect(mainAttribute(html, 'data-raven')).toBe(outcome.raven)
+    expect(mainAttribute(html, 'data-reason')).toBe(outcome.raven === 'error' ? outcome.reason : undefined)
+    expect(mainAttribute(html, 'data-target-origin')).toBe('https://app.example.test')
     expect(decodeEntities(html)).toContain('<script type="module" src="/assets/popup.js"></script>')
     expect(html).toContain('<html lang="en">')
     expect(html).toContain('name="viewport"')
@@ -59,26 +35,22 @@ describe('the popup end page', () => {
 
   it('names no target origin without a returnTo, so popup.js posts nothing', () => {
     const html = renderPopupPage({ raven: 'connected' }, undefined)
-    expect(attribute(html, 'data-target-origin')).toBeUndefined()
+    expect(mainAttribute(html, 'data-target-origin')).toBeUndefined()
   })
 
   it('ends a real popup-mode flow with COOP unsafe-none, the strict CSP and the returnTo origin only', async () => {
-    const leafUserId = system.newLeafUser()
-    const session = await system.createConnectSession({ leafUserId, mode: 'popup', returnTo: `${system.returnOrigin}/settings/raven?tab=1#x` })
-    const browser = system.browser()
-    const launch = await browser.get(session.connectUrl)
-    expect(launch.status).toBe(303)
-    const callback = await browser.get((await driveConsent(browser, launch.headers.get('location') ?? '', { decision: 'allow' })).href)
+    const flow = await flowToCallback(system, { mode: 'popup', returnTo: `${system.returnOrigin}/settings/raven?tab=1#x` })
+    const callback = await flow.browser.get(flow.callbackUrl.href)
 
     expect(callback.status).toBe(200)
     expect(callback.headers.get('cross-origin-opener-policy')).toBe('unsafe-none')
     expect(callback.headers.get('content-security-policy')).toContain("script-src 'self'")
     expect(callback.headers.get('cache-control')).toContain('no-store')
-    expect(attribute(callback.body, 'data-raven')).toBe('connected')
+    expect(mainAttribute(callback.body, 'data-raven')).toBe('connected')
     // The origin only: never the path, query or fragment of returnTo, never '*'.
-    expect(attribute(callback.body, 'data-target-origin')).toBe(system.returnOrigin)
+    expect(mainAttribute(callback.body, 'data-target-origin')).toBe(system.returnOrigin)
     expectNoInlineCode(callback.body)
-    expect(system.leaf.state.credentialFor(leafUserId)).toBeDefined()
+    expect(system.leaf.state.credentialFor(flow.leafUserId)).toBeDefined()
   })
 
   it('serves popup.js from /assets as JavaScript', async () => {

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from '@jest/globals'
 
-import { flowToCallback, resultOf } from './helpers/flows.js'
+import { flowToCallback, outcomeOf } from './helpers/kit/index.js'
 import { startSystem, type SystemOptions, type TestSystem } from './helpers/system.js'
 
 let system: TestSystem | undefined
@@ -12,7 +12,7 @@ afterEach(async () => {
 async function connectWith(options: SystemOptions) {
   system = await startSystem(options)
   const flow = await flowToCallback(system)
-  return { flow, result: resultOf(await flow.browser.get(flow.callbackUrl)) }
+  return { flow, result: outcomeOf(await flow.browser.get(flow.callbackUrl)) }
 }
 
 describe('Raven client configurations', () => {

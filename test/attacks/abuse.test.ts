@@ -10,31 +10,25 @@ import { compose } from '../../src/compose.js'
 import { createHardenedServer, SERVER_LIMITS } from '../../src/http/server-hardening.js'
 import { createMetrics } from '../../src/infra/metrics.js'
 import { startRedisServer, type ThrowawayRedis } from '../../sandboxes/redis/throwaway-redis.js'
+import { callbackWith, expectProblem, launchFlow, rawRequest, redisKeys, sessionCookieOf, sessionIdOf, useSystem } from '../helpers/kit/index.js'
 import { captureLogs } from '../helpers/log-capture.js'
-import { startSystem, type TestSystem } from '../helpers/system.js'
-import { callbackWith, expectProblem, launchFlow, rawRequest, redisKeys, sessionIdOf } from './kit.js'
+import type { TestSystem } from '../helpers/system.js'
 
 const LIMIT = 5
 
 let redis: ThrowawayRedis
-/** Limited, behind a trusted proxy: clients are told apart by X-Forwarded-For. */
-let limited: TestSystem
-/** Limited, reached directly: X-Forwarded-For must be ignored. */
-let direct: TestSystem
-/** Limits generous enough not to interfere, on a Redis database of its own for counting keys. */
-let quiet: TestSystem
-
 beforeAll(async () => {
   redis = await startRedisServer()
-  const env = { REDIS_URL: redis.url, RATE_LIMIT_PER_MINUTE: String(LIMIT) }
-  ;[limited, direct, quiet] = await Promise.all([
-    startSystem({ env: { ...env, TRUST_PROXY: 'loopback' } }),
-    startSystem({ env: { ...env, REDIS_URL: `${redis.url}/2` } }),
-    startSystem({ env: { REDIS_URL: `${redis.url}/1`, RATE_LIMIT_PER_MINUTE: '100000', TRUST_PROXY: 'loopback' } }),
-  ])
 })
+const env = () => ({ REDIS_URL: redis.url, RATE_LIMIT_PER_MINUTE: String(LIMIT) })
+/** Limited, behind a trusted proxy: clients are told apart by X-Forwarded-For. */
+const limited = useSystem(() => ({ env: { ...env(), TRUST_PROXY: 'loopback' } }))
+/** Limited, reached directly: X-Forwarded-For must be ignored. */
+const direct = useSystem(() => ({ env: { ...env(), REDIS_URL: `${redis.url}/2` } }))
+/** Limits generous enough not to interfere, on a Redis database of its own for counting keys. */
+const quiet = useSystem(() => ({ env: { REDIS_URL: `${redis.url}/1`, RATE_LIMIT_PER_MINUTE: '100000', TRUST_PROXY: 'loopback' } }))
+// Declared after the systems: after-hooks run in declaration order, so Redis outlives them.
 afterAll(async () => {
-  await Promise.all([limited.close(), direct.close(), quiet.close()])
   await redis.stop()
 })
 
@@ -154,7 +148,7 @@ describe('no session for requests that never start a flow', () => {
     expect(await redisKeys(quiet, 'rc:sess:*')).toHaveLength(0)
 
     // The control: a real launch writes exactly one.
-    await launchFlow(quiet, browser)
+    await launchFlow(quiet, { browser })
     expect(await redisKeys(quiet, 'rc:sess:*')).toHaveLength(1)
   })
 })
@@ -197,9 +191,8 @@ describe('slow clients', () => {
 describe('bounded state under floods', () => {
   it('keeps at most five flows in one browser however many launches it makes', async () => {
     const browser = quiet.browser()
-    for (let i = 0; i < 12; i++) await launchFlow(quiet, browser)
-    const cookie = browser.cookiesFor(quiet.url).find((c) => c.name === 'raven-connect.sid')
-    const stored = JSON.parse((await quiet.redis.get(`rc:sess:${sessionIdOf(cookie?.value ?? '')}`)) ?? '{}') as { flows?: object }
+    for (let i = 0; i < 12; i++) await launchFlow(quiet, { browser })
+    const stored = JSON.parse((await quiet.redis.get(`rc:sess:${sessionIdOf(sessionCookieOf(browser, quiet))}`)) ?? '{}') as { flows?: object }
     expect(Object.keys(stored.flows ?? {}).length).toBeLessThanOrEqual(5)
     expect(await redisKeys(quiet, 'rc:sess:*')).toHaveLength(2)
   })

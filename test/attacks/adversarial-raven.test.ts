@@ -1,24 +1,13 @@
 // A Raven that misbehaves on purpose (RFC 6749 §4.1.2 and §10.5: a code is single-use, never retried).
 // Every scripted token-endpoint fault ends the flow with the contract's reason after exactly one token
 // request for the code, and nothing reaches Leaf.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals'
+import { describe, expect, it } from '@jest/globals'
 
 import type { FaultSettings } from '../../sandboxes/raven/server.js'
-import { startSystem, type TestSystem } from '../helpers/system.js'
-import { consentedCallback, outcomeOf } from './kit.js'
+import { flowToCallback, outcomeOf, useSystem } from '../helpers/kit/index.js'
 
-let system: TestSystem
-
-beforeAll(async () => {
-  // A short token timeout, so "answers after issuing the tokens, too late" takes a second, not ten.
-  system = await startSystem({ ravenTimeoutSeconds: 1 })
-})
-afterEach(() => {
-  system.raven.faults.reset()
-})
-afterAll(async () => {
-  await system.close()
-})
+// A short token timeout, so "answers after issuing the tokens, too late" takes a second, not ten.
+const system = useSystem({ ravenTimeoutSeconds: 1 })
 
 describe('an adversarial Raven token endpoint', () => {
   it.each<[string, string, Partial<FaultSettings>, boolean]>([
@@ -30,8 +19,7 @@ describe('an adversarial Raven token endpoint', () => {
     ['tokens issued, then held past the client timeout', 'token_exchange_failed', { tokenDelayMs: 2500 }, true],
   ])('answering %s ends in %s after one token request, with nothing at Leaf', async (_name, reason, faults, issued) => {
     system.raven.faults.set(faults)
-    const browser = system.browser()
-    const flow = await consentedCallback(system, browser, { returnTo: `${system.returnOrigin}/r` })
+    const { browser, ...flow } = await flowToCallback(system, { returnTo: `${system.returnOrigin}/r` })
     const res = await browser.get(flow.callbackUrl.href)
     expect(outcomeOf(res)).toEqual({ raven: 'error', reason })
     expect(system.raven.stats.tokenRequestsForCode(flow.code)).toBe(1)

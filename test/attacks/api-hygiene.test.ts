@@ -4,19 +4,16 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 
 import { startRedisServer, type ThrowawayRedis } from '../../sandboxes/redis/throwaway-redis.js'
-import { startSystem, type TestSystem } from '../helpers/system.js'
-import { expectNoInternals, expectProblem, parseRaw, rawRequest, redisKeys } from './kit.js'
+import { expectNoInternals, expectProblem, parseRaw, rawRequest, redisKeys, useSystem, waitFor } from '../helpers/kit/index.js'
 
 let redis: ThrowawayRedis
-let system: TestSystem
-
 beforeAll(async () => {
   // A Redis of its own, so counting keys is not disturbed by other test files.
   redis = await startRedisServer()
-  system = await startSystem({ env: { REDIS_URL: redis.url } })
 })
+const system = useSystem(() => ({ env: { REDIS_URL: redis.url } }))
+// After the system's own: after-hooks run in declaration order, so Redis outlives it.
 afterAll(async () => {
-  await system.close()
   await redis.stop()
 })
 
@@ -287,7 +284,7 @@ describe('logging', () => {
     // Records are written when each response finishes, possibly just after the client has it.
     const requestRecords = () =>
       system.logs.map((line) => JSON.parse(line) as Record<string, unknown>).filter((r) => r.msg === 'request' && ids.includes(r.reqId as string))
-    for (let i = 0; i < 50 && requestRecords().length < ids.length; i++) await new Promise((resolve) => setTimeout(resolve, 20))
+    await waitFor('a request record for each', () => requestRecords().length >= ids.length, 1000, 20)
 
     for (const line of system.logs) {
       expect(() => JSON.parse(line)).not.toThrow()

@@ -11,9 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 
 import { startRedisServer, type ThrowawayRedis } from '../../sandboxes/redis/throwaway-redis.js'
 import type { BrowserResponse, TestBrowser } from '../helpers/browser.js'
-import { driveConsent } from '../helpers/consent-driver.js'
+import { callbackWith, consent, flowToCallback, launchFlow, rawRequest, waitFor, type FlowOptions } from '../helpers/kit/index.js'
 import { startSystem, type TestSystem } from '../helpers/system.js'
-import { callbackWith, consentedCallback, launchFlow, rawRequest } from './kit.js'
 
 const WEBHOOK_SECRET = `whsec_canary_${Math.random().toString(36).slice(2)}${Date.now().toString(36)}`
 /** Written into the bodies of upstream error answers: a logged library error must not carry them. */
@@ -121,11 +120,6 @@ function findLeaks(canaries: Array<[string, string]>, sinks: Array<[string, stri
   return leaks
 }
 
-async function until(condition: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 200 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 50))
-  if (!condition()) throw new Error(`timed out waiting for ${what}`)
-}
-
 /** Drives the paths of the attack suite against `system`, recording every answer. */
 async function sweep(system: TestSystem, t: Transcript): Promise<void> {
   const key = { Authorization: `Bearer ${system.secrets.apiKey}` }
@@ -136,9 +130,9 @@ async function sweep(system: TestSystem, t: Transcript): Promise<void> {
     t.connectTokens.push(new URL(reply.connectUrl).searchParams.get('session') ?? '')
     return reply
   }
-  const complete = async (options: Parameters<typeof consentedCallback>[2] = {}) => {
+  const complete = async (options: FlowOptions = {}) => {
     const browser = t.track(system.browser())
-    const flow = await consentedCallback(system, browser, options)
+    const flow = await flowToCallback(system, { ...options, browser })
     await browser.get(flow.callbackUrl.href)
     return { browser, flow }
   }
@@ -148,8 +142,8 @@ async function sweep(system: TestSystem, t: Transcript): Promise<void> {
   t.redisSnapshots.push(await dumpRedis(system))
   await complete()
   const popupBrowser = t.track(system.browser())
-  const popup = await launchFlow(system, popupBrowser, { mode: 'popup', returnTo: `${system.returnOrigin}/p` })
-  await popupBrowser.get((await driveConsent(popupBrowser, popup.authorizeUrl, { decision: 'allow' })).href)
+  const popup = await launchFlow(system, { browser: popupBrowser, mode: 'popup', returnTo: `${system.returnOrigin}/p` })
+  await popupBrowser.get((await consent(popupBrowser, popup.authorizeUrl)).href)
   for (const path of ['/api/raven-connection', '/api/raven-connection/events']) await connected.browser.get(`${system.url}${path}`)
 
   // The host backend's view of a connected grower: status, events (Leaf's hold secrets), disconnect.
@@ -178,19 +172,19 @@ async function sweep(system: TestSystem, t: Transcript): Promise<void> {
   await complete({ returnTo: `${system.returnOrigin}/leaf` })
   system.leaf.faults.reset()
   const lateBrowser = t.track(system.browser())
-  const late = await consentedCallback(system, lateBrowser, { returnTo: `${system.returnOrigin}/late` })
+  const late = await flowToCallback(system, { browser: lateBrowser, returnTo: `${system.returnOrigin}/late` })
   system.leaf.faults.unavailable(400, { retryAfterSeconds: 1 })
   await lateBrowser.get(late.callbackUrl.href)
   t.redisSnapshots.push(await dumpRedis(system))
-  await until(() => system.leaf.state.credentialFor(late.leafUserId) !== undefined, 'the delayed delivery')
+  await waitFor('the delayed delivery', () => system.leaf.state.credentialFor(late.leafUserId) !== undefined, 10_000, 50)
   system.leaf.faults.reset()
 
   // Protocol attacks: replay, session swap, stolen code with the attacker's state, forged error.
   const victim = t.track(system.browser())
   const attacker = t.track(system.browser())
-  const stolen = await consentedCallback(system, victim)
+  const stolen = await flowToCallback(system, { browser: victim })
   await attacker.get(stolen.callbackUrl.href)
-  const attackerFlow = await launchFlow(system, attacker)
+  const attackerFlow = await launchFlow(system, { browser: attacker })
   await attacker.get(callbackWith(system, `code=${stolen.code}&state=${attackerFlow.state}&iss=${encodeURIComponent(system.raven.issuer)}`))
   await attacker.get(callbackWith(system, `error=access_denied&state=forged`))
   await victim.get(stolen.callbackUrl.href)
@@ -218,7 +212,7 @@ async function sweep(system: TestSystem, t: Transcript): Promise<void> {
   for (const path of ['/healthz', '/readyz', '/metrics', '/openapi.json', '/sdk/raven-connect.js']) await t.fetch(system, path)
 
   // Webhooks of this run have been sent (connection.created at least) before anything is scanned.
-  await until(() => webhooks.length > 0, 'webhooks')
+  await waitFor('webhooks', () => webhooks.length > 0, 10_000, 50)
   eventCanaries.set(system, eventSecrets)
 }
 

@@ -1,32 +1,20 @@
 // Protocol attacks on the consent flow (RFC 9700 §4, RFC 6749 §10.6/§10.12, RFC 7636, RFC 9207), each
 // played over HTTP by two cookie jars: an attacker and a victim. Every refusal is checked where it
 // matters: the answer, Raven's token endpoint (no exchange) and Leaf (no credential).
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals'
+import { describe, expect, it } from '@jest/globals'
 
 import { hashToken } from '../../src/connect-links/token-store.js'
-import { driveConsent } from '../helpers/consent-driver.js'
-import { startSystem, type TestSystem } from '../helpers/system.js'
-import { callbackWith, consentedCallback, expectErrorPage, launchFlow, outcomeOf, redisKeys, sessionIdOf } from './kit.js'
+import { sleep } from '../../src/infra/async.js'
+import { ageFlows, callbackWith, consent, expectErrorPage, flowToCallback, launchFlow, outcomeOf, redisKeys, useSystem } from '../helpers/kit/index.js'
 
-let system: TestSystem
-
-beforeAll(async () => {
-  system = await startSystem()
-})
-afterEach(() => {
-  system.raven.faults.reset()
-  system.leaf.faults.reset()
-})
-afterAll(async () => {
-  await system.close()
-})
+const system = useSystem()
 
 const credentialPosts = (leafUserId: string) => system.leaf.state.requestsTo('POST', `/users/${leafUserId}/raven-credentials`).length
 
 describe('login CSRF and session swapping', () => {
   it('refuses an attacker-obtained callback in a victim browser without a session: no exchange, nothing at Leaf', async () => {
     const attacker = system.browser()
-    const stolen = await consentedCallback(system, attacker)
+    const stolen = await flowToCallback(system, { browser: attacker })
     const victim = system.browser()
     const res = await victim.get(stolen.callbackUrl.href)
     expectErrorPage(res, 410, 'expired')
@@ -37,9 +25,9 @@ describe('login CSRF and session swapping', () => {
 
   it("refuses an attacker's callback in a victim browser that has a flow of its own, and leaves that flow usable", async () => {
     const attacker = system.browser()
-    const stolen = await consentedCallback(system, attacker)
+    const stolen = await flowToCallback(system, { browser: attacker })
     const victim = system.browser()
-    const own = await consentedCallback(system, victim, { returnTo: `${system.returnOrigin}/mine` })
+    const own = await flowToCallback(system, { browser: victim, returnTo: `${system.returnOrigin}/mine` })
 
     const forced = await victim.get(stolen.callbackUrl.href)
     // No trustworthy returnTo for a state of no flow: the page, never the victim's returnTo.
@@ -54,8 +42,8 @@ describe('login CSRF and session swapping', () => {
   it("refuses a state minted in one browser when it arrives with another browser's cookie", async () => {
     const first = system.browser()
     const second = system.browser()
-    const firstFlow = await consentedCallback(system, first)
-    await launchFlow(system, second)
+    const firstFlow = await flowToCallback(system, { browser: first })
+    await launchFlow(system, { browser: second })
 
     expectErrorPage(await second.get(firstFlow.callbackUrl.href), 400, 'invalid_request')
     expect(system.raven.stats.tokenRequestsForCode(firstFlow.code)).toBe(0)
@@ -80,7 +68,7 @@ describe('forged state', () => {
 
   it.each(variants)('answers invalid_request to a %s state without an exchange, and the real flow still completes', async (_name, query) => {
     const victim = system.browser()
-    const flow = await consentedCallback(system, victim, { returnTo: `${system.returnOrigin}/done` })
+    const flow = await flowToCallback(system, { browser: victim, returnTo: `${system.returnOrigin}/done` })
     const iss = flow.callbackUrl.searchParams.get('iss') ?? ''
     const forged = await victim.get(callbackWith(system, `${query(flow.state, flow.code)}&iss=${encodeURIComponent(iss)}`))
     expectErrorPage(forged, 400, 'invalid_request')
@@ -94,9 +82,9 @@ describe('forged state', () => {
 describe('code injection (RFC 9700 §4.5, RFC 7636)', () => {
   it("fails the exchange of a stolen code sent with the attacker's own valid state: PKCE binds the code to the victim", async () => {
     const victim = system.browser()
-    const victimFlow = await consentedCallback(system, victim)
+    const victimFlow = await flowToCallback(system, { browser: victim })
     const attacker = system.browser()
-    const attackerFlow = await launchFlow(system, attacker, { returnTo: `${system.returnOrigin}/attacker` })
+    const attackerFlow = await launchFlow(system, { browser: attacker, returnTo: `${system.returnOrigin}/attacker` })
 
     const iss = victimFlow.callbackUrl.searchParams.get('iss') ?? ''
     const injected = await attacker.get(
@@ -113,7 +101,7 @@ describe('code injection (RFC 9700 §4.5, RFC 7636)', () => {
 describe('forged authorization errors', () => {
   it('treats error=access_denied with a wrong state as an invalid response, not a decline', async () => {
     const victim = system.browser()
-    const flow = await launchFlow(system, victim, { returnTo: `${system.returnOrigin}/settings` })
+    const flow = await launchFlow(system, { browser: victim, returnTo: `${system.returnOrigin}/settings` })
     const iss = encodeURIComponent(system.raven.issuer)
 
     const forged = await victim.get(callbackWith(system, `error=access_denied&state=${flow.state.slice(0, -2)}xx&iss=${iss}`))
@@ -121,7 +109,7 @@ describe('forged authorization errors', () => {
     expectErrorPage(await victim.get(callbackWith(system, `error=access_denied&iss=${iss}`)), 400, 'invalid_request')
 
     // The forged error did not cancel the grower's real flow.
-    const callbackUrl = await driveConsent(victim, flow.authorizeUrl, { decision: 'allow' })
+    const callbackUrl = await consent(victim, flow.authorizeUrl)
     expect((await victim.get(callbackUrl.href)).location).toBe(`${system.returnOrigin}/settings?raven=connected`)
   })
 })
@@ -135,7 +123,7 @@ describe('mix-up defence (RFC 9207)', () => {
   it.each([['wrong' as const], ['omit' as const]])('refuses a response whose iss is %s before any token request', async (iss) => {
     system.raven.faults.set({ iss })
     const victim = system.browser()
-    const flow = await consentedCallback(system, victim, { returnTo: `${system.returnOrigin}/x` })
+    const flow = await flowToCallback(system, { browser: victim, returnTo: `${system.returnOrigin}/x` })
     expect(flow.callbackUrl.searchParams.get('iss')).toBe(iss === 'omit' ? null : 'https://attacker.example')
     const res = await victim.get(flow.callbackUrl.href)
     expect(outcomeOf(res)).toEqual({ raven: 'error', reason: 'invalid_request' })
@@ -145,7 +133,7 @@ describe('mix-up defence (RFC 9207)', () => {
 
   it('refuses a repeated iss, even when one copy is right', async () => {
     const victim = system.browser()
-    const flow = await consentedCallback(system, victim)
+    const flow = await flowToCallback(system, { browser: victim })
     const res = await victim.get(`${flow.callbackUrl.href}&iss=${encodeURIComponent('https://attacker.example')}`)
     expectErrorPage(res, 400, 'invalid_request')
     expect(system.raven.stats.tokenRequestsForCode(flow.code)).toBe(0)
@@ -155,7 +143,7 @@ describe('mix-up defence (RFC 9207)', () => {
 describe('replayed and concurrent callbacks', () => {
   it('answers a replayed callback with invalid_request after exactly one exchange', async () => {
     const victim = system.browser()
-    const flow = await consentedCallback(system, victim, { returnTo: `${system.returnOrigin}/r` })
+    const flow = await flowToCallback(system, { browser: victim, returnTo: `${system.returnOrigin}/r` })
     expect((await victim.get(flow.callbackUrl.href)).location).toBe(`${system.returnOrigin}/r?raven=connected`)
     expectErrorPage(await victim.get(flow.callbackUrl.href), 400, 'invalid_request')
     // Replayed from another browser (e.g. the URL leaked through history): refused too.
@@ -166,7 +154,7 @@ describe('replayed and concurrent callbacks', () => {
 
   it('lets exactly one of eight concurrent duplicate callbacks exchange the code', async () => {
     const victim = system.browser()
-    const flow = await consentedCallback(system, victim, { returnTo: `${system.returnOrigin}/c` })
+    const flow = await flowToCallback(system, { browser: victim, returnTo: `${system.returnOrigin}/c` })
     const answers = await Promise.all(Array.from({ length: 8 }, () => victim.get(flow.callbackUrl.href)))
     const outcomes = answers.map(outcomeOf)
     expect(outcomes.filter((o) => o.raven === 'connected')).toHaveLength(1)
@@ -177,13 +165,8 @@ describe('replayed and concurrent callbacks', () => {
 
   it('answers expired for a flow older than 15 minutes, without an exchange', async () => {
     const victim = system.browser()
-    const flow = await consentedCallback(system, victim, { returnTo: `${system.returnOrigin}/old` })
-    // Age the flow in Redis, as 16 minutes of waiting would.
-    const cookie = victim.cookiesFor(system.url).find((c) => c.name === 'raven-connect.sid')
-    const key = `rc:sess:${sessionIdOf(cookie?.value ?? '')}`
-    const stored = JSON.parse((await system.redis.get(key)) ?? '{}') as { flows: Record<string, { createdAt: number }> }
-    for (const record of Object.values(stored.flows)) record.createdAt -= 16 * 60 * 1000
-    await system.redis.set(key, JSON.stringify(stored), 'KEEPTTL')
+    const flow = await flowToCallback(system, { browser: victim, returnTo: `${system.returnOrigin}/old` })
+    await ageFlows(system, victim, 16 * 60 * 1000)
 
     expect(outcomeOf(await victim.get(flow.callbackUrl.href))).toEqual({ raven: 'error', reason: 'expired' })
     expect(system.raven.stats.tokenRequestsForCode(flow.code)).toBe(0)
@@ -221,7 +204,7 @@ describe('connect tokens', () => {
     const token = new URL(session.connectUrl).searchParams.get('session') ?? ''
     // Expire it in Redis, as CONNECT_SESSION_TTL_SECONDS passing would.
     expect(await system.redis.pexpire(`rc:cs:${hashToken(token)}`, 1)).toBe(1)
-    await new Promise((resolve) => setTimeout(resolve, 20))
+    await sleep(20)
     const res = await system.browser().get(session.connectUrl)
     expect(res.status).toBe(410)
     expectInvalidLink(res)

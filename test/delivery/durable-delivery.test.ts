@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals'
 
-import { consentUpToCallback, outcomeOf, waitFor } from '../helpers/grower-flow.js'
+import { consentUpToCallback, outcomeOf, waitFor } from '../helpers/kit/index.js'
 import { startSystem, type TestSystem } from '../helpers/system.js'
 
 let system: TestSystem

@@ -11,7 +11,7 @@ import { createOutbox } from '../../src/delivery/outbox.js'
 import { connectRedis, createRedis } from '../../src/infra/redis.js'
 import { parseRedisTarget } from '../../src/infra/redis-url.js'
 import { captureLogs } from '../helpers/log-capture.js'
-import { waitFor } from '../helpers/grower-flow.js'
+import { waitFor } from '../helpers/kit/index.js'
 import { freePort, startRedisServer } from '../setup/global-setup.js'
 
 const cleanups: Array<() => Promise<void> | void> = []

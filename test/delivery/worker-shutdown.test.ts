@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 
 import { compose, type Composition } from '../../src/compose.js'
 import { createMetrics } from '../../src/infra/metrics.js'
-import { consentUpToCallback, outcomeOf, waitFor } from '../helpers/grower-flow.js'
+import { consentUpToCallback, outcomeOf, waitFor } from '../helpers/kit/index.js'
 import { captureLogs } from '../helpers/log-capture.js'
 import { startSystem, type TestSystem } from '../helpers/system.js'
 

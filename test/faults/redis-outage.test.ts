@@ -3,8 +3,8 @@ import { request } from 'node:http'
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 
 import { freePort, startRedisServer } from '../setup/global-setup.js'
-import { TestBrowser } from '../helpers/browser.js'
-import { consentUpToCallback, outcomeOf, waitFor } from '../helpers/grower-flow.js'
+import type { TestBrowser } from '../helpers/browser.js'
+import { outcomeOf, waitFor } from '../helpers/kit/index.js'
 import { startFaultWorld, type FaultWorld } from './helpers/fault-world.js'
 import { persistentRedis, type PersistentRedis } from './helpers/persistent-redis.js'
 import { logged, spawnService, type ServiceProcess } from './helpers/service-process.js'
@@ -76,9 +76,7 @@ async function expectUnavailableEverywhere(browser: TestBrowser, leafUserId: str
 describe('Redis refused, hung, and back', () => {
   it('answers 503 quickly while Redis is down or hangs, and recovers by itself with nothing lost', async () => {
     const leafUserId = world.newLeafUser()
-    const session = await world.createConnectSession(world.publicBaseUrl, { leafUserId, returnTo: 'https://app.example.test/done' })
-    const browser = new TestBrowser()
-    const callbackUrl = await consentUpToCallback(browser, session.connectUrl)
+    const { browser, callbackUrl } = await world.flowToCallback({ leafUserId, returnTo: 'https://app.example.test/done' })
 
     // Refused: Redis stopped (its data is on disk).
     await redis.stop()

@@ -2,8 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { Redis } from 'ioredis'
 
 import { startRedisServer, type ThrowawayRedis } from '../setup/global-setup.js'
-import { TestBrowser } from '../helpers/browser.js'
-import { consentUpToCallback, waitFor } from '../helpers/grower-flow.js'
+import { waitFor } from '../helpers/kit/index.js'
 import { startFaultWorld, type FaultWorld } from './helpers/fault-world.js'
 import { logged, spawnService, type ServiceProcess } from './helpers/service-process.js'
 
@@ -30,9 +29,7 @@ describe('the service killed with SIGKILL right after the code exchange', () => 
     services.push(first)
     await first.waitUntilReady()
     const leafUserId = world.newLeafUser()
-    const session = await world.createConnectSession(world.publicBaseUrl, { leafUserId })
-    const browser = new TestBrowser()
-    const callbackUrl = await consentUpToCallback(browser, session.connectUrl)
+    const { browser, callbackUrl } = await world.flowToCallback({ leafUserId })
     const code = callbackUrl.searchParams.get('code') ?? ''
 
     // Leaf holds its first answer to this grower's credential lookup, so the process is caught between

@@ -3,8 +3,7 @@ import { request } from 'node:http'
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 
 import { startRedisServer, type ThrowawayRedis } from '../setup/global-setup.js'
-import { TestBrowser } from '../helpers/browser.js'
-import { consentUpToCallback, outcomeOf, waitFor } from '../helpers/grower-flow.js'
+import { outcomeOf, waitFor } from '../helpers/kit/index.js'
 import { startFaultWorld, type FaultWorld } from './helpers/fault-world.js'
 import { logged, spawnService, type ServiceProcess } from './helpers/service-process.js'
 
@@ -41,11 +40,7 @@ describe('SIGTERM during in-flight callbacks', () => {
     await service.waitUntilReady()
     const growers = [world.newLeafUser(), world.newLeafUser(), world.newLeafUser()]
     const flows = await Promise.all(
-      growers.map(async (leafUserId) => {
-        const session = await world.createConnectSession(world.publicBaseUrl, { leafUserId, returnTo: 'https://app.example.test/done' })
-        const browser = new TestBrowser()
-        return { leafUserId, browser, callbackUrl: await consentUpToCallback(browser, session.connectUrl) }
-      }),
+      growers.map(async (leafUserId) => ({ leafUserId, ...(await world.flowToCallback({ leafUserId, returnTo: 'https://app.example.test/done' })) })),
     )
     // Leaf is slow (1.5 s per lookup, within its timeout), so the callbacks are mid-delivery at SIGTERM.
     for (const { leafUserId } of flows) world.leaf.faults.script('GET', `/users/${leafUserId}/raven-credentials`, { status: 404, delayMs: 1500 })

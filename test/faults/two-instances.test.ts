@@ -2,8 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { Queue } from 'bullmq'
 
 import { freePort, startRedisServer, type ThrowawayRedis } from '../setup/global-setup.js'
-import { TestBrowser } from '../helpers/browser.js'
-import { consentUpToCallback, outcomeOf, waitFor } from '../helpers/grower-flow.js'
+import { outcomeOf, waitFor } from '../helpers/kit/index.js'
 import { startFaultWorld, type FaultWorld } from './helpers/fault-world.js'
 import { logged, spawnService, type ServiceProcess } from './helpers/service-process.js'
 import { startSplittingProxy } from './helpers/splitting-proxy.js'
@@ -37,12 +36,7 @@ afterAll(async () => {
   await redisServer.stop()
 })
 
-async function prepareFlow(leafUserId: string) {
-  const session = await world.createConnectSession(world.publicBaseUrl, { leafUserId, returnTo: 'https://app.example.test/done' })
-  const browser = new TestBrowser()
-  const callbackUrl = await consentUpToCallback(browser, session.connectUrl)
-  return { browser, callbackUrl, connectSessionId: session.id }
-}
+const prepareFlow = (leafUserId: string) => world.flowToCallback({ leafUserId, returnTo: 'https://app.example.test/done' })
 
 describe('two instances sharing one Redis behind a load balancer', () => {
   it('completes a flow launched on one instance and called back on the other', async () => {

@@ -297,7 +297,8 @@ function parseAttributes(source: string): Record<string, string | undefined> {
   return attrs
 }
 
-function decodeEntities(text: string): string {
+/** Decodes HTML character references (numeric, and the few named ones the pages could use). */
+export function decodeEntities(text: string): string {
   const named: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: '\u00a0' }
   return text.replace(/&(#x[0-9a-f]+|#\d+|[a-z]+);/gi, (whole, entity: string) => {
     if (entity[0] === '#') {

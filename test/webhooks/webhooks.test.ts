@@ -1,38 +1,28 @@
 import { randomBytes } from 'node:crypto'
 
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals'
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 
 import { startWebhookReceiver, verifyRavenConnectSignature, type WebhookReceiver } from '../../examples/webhook-receiver.js'
 import { signWebhook, verifyWebhookSignature } from '../../src/webhooks/signature.js'
-import { driveConsent } from '../helpers/consent-driver.js'
-import { consentUpToCallback, outcomeOf, waitFor } from '../helpers/grower-flow.js'
-import { startSystem, type TestSystem } from '../helpers/system.js'
+import { flowToCallback, outcomeOf, useSystem, waitFor } from '../helpers/kit/index.js'
 
 const secret = `whsec_${randomBytes(18).toString('base64url')}`
 let receiver: WebhookReceiver
-let system: TestSystem
-
 beforeAll(async () => {
   receiver = await startWebhookReceiver({ secret })
-  system = await startSystem({ durable: { inlineBudgetMs: 2000 }, leafTimeoutMs: 1000, env: { WEBHOOK_URL: receiver.url, WEBHOOK_SECRET: secret } })
 })
-afterEach(() => {
-  system.leaf.faults.reset()
-  system.raven.faults.reset()
-})
+const system = useSystem(() => ({ durable: { inlineBudgetMs: 2000 }, leafTimeoutMs: 1000, env: { WEBHOOK_URL: receiver.url, WEBHOOK_SECRET: secret } }))
+// After the system's own: after-hooks run in declaration order, so the receiver outlives the service.
 afterAll(async () => {
-  await system.close()
   await receiver.close()
 })
 
+/** Runs a grower through consent and the callback; `beforeCallback` sets up faults in between. */
 async function connect(leafUserId: string, beforeCallback: () => void = () => undefined) {
-  const session = await system.createConnectSession({ leafUserId })
-  const browser = system.browser()
-  const callbackUrl = await consentUpToCallback(browser, session.connectUrl)
-  const refreshTokenOf = () => system.raven.stats.refreshTokenForCode(callbackUrl.searchParams.get('code') ?? '') ?? ''
+  const flow = await flowToCallback(system, { leafUserId })
   beforeCallback()
-  const response = await browser.get(callbackUrl.href)
-  return { ...outcomeOf(response), connectSessionId: session.id, refreshToken: refreshTokenOf() }
+  const response = await flow.browser.get(flow.callbackUrl.href)
+  return { ...outcomeOf(response), connectSessionId: flow.connectSessionId, refreshToken: system.raven.stats.refreshTokenForCode(flow.code) ?? '' }
 }
 
 const eventsFor = (leafUserId: string, type?: string) =>
@@ -92,13 +82,10 @@ describe('webhooks to the host backend', () => {
 
   it('sends connection.failed with the reason when the grower declines', async () => {
     const leafUserId = system.newLeafUser()
-    const session = await system.createConnectSession({ leafUserId })
-    const browser = system.browser()
-    const launch = await browser.get(session.connectUrl)
-    const callbackUrl = await driveConsent(browser, new URL(launch.headers.get('location') ?? ''), { decision: 'decline' })
-    expect(outcomeOf(await browser.get(callbackUrl.href))).toEqual({ raven: 'error', reason: 'access_denied' })
+    const flow = await flowToCallback(system, { leafUserId, decision: 'decline' })
+    expect(outcomeOf(await flow.browser.get(flow.callbackUrl.href))).toEqual({ raven: 'error', reason: 'access_denied' })
     const [event] = await waitFor('connection.failed', () => (eventsFor(leafUserId, 'connection.failed').length ? eventsFor(leafUserId) : undefined))
-    expect(event).toMatchObject({ type: 'connection.failed', data: { connectSessionId: session.id, reason: 'access_denied' } })
+    expect(event).toMatchObject({ type: 'connection.failed', data: { connectSessionId: flow.connectSessionId, reason: 'access_denied' } })
   })
 
   it('sends connection.failed when Leaf finally refuses a pending delivery', async () => {

@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto'
 
 import { startLeafSandbox, type LeafSandbox } from '../../../sandboxes/leaf/server.js'
 import { startRavenSandbox, type RavenSandbox } from '../../../sandboxes/raven/server.js'
+import { TestBrowser } from '../../helpers/browser.js'
+import { consentUpToCallback } from '../../helpers/kit/flow.js'
 import { freePort } from '../../setup/global-setup.js'
 
 export const RETURN_ORIGIN = 'https://app.example.test'
@@ -18,6 +20,8 @@ export interface FaultWorld {
   env(port?: number): Record<string, string>
   newLeafUser(): string
   createConnectSession(baseUrl: string, body: Record<string, unknown>): Promise<{ id: string; connectUrl: string }>
+  /** A grower's flow through the public URL, signed in and allowed at Raven, stopped before the callback. */
+  flowToCallback(body: { leafUserId: string; returnTo?: string }): Promise<{ browser: TestBrowser; callbackUrl: URL; connectSessionId: string }>
   close(): Promise<void>
 }
 
@@ -34,7 +38,7 @@ export async function startFaultWorld(options: { redisUrl: string }): Promise<Fa
     clients: [{ clientId: 'raven-connect-faults', clientSecret, redirectUris: [`${publicBaseUrl}/connect/raven/callback`] }],
   })
   const leaf = await startLeafSandbox({ username: 'owner@leaf.test', password: leafPassword })
-  return {
+  const world: FaultWorld = {
     publicBaseUrl,
     publicPort,
     raven,
@@ -67,8 +71,14 @@ export async function startFaultWorld(options: { redisUrl: string }): Promise<Fa
       if (res.status !== 201) throw new Error(`connect session: ${res.status} ${await res.text()}`)
       return (await res.json()) as { id: string; connectUrl: string }
     },
+    async flowToCallback(body) {
+      const session = await world.createConnectSession(publicBaseUrl, body)
+      const browser = new TestBrowser()
+      return { browser, callbackUrl: await consentUpToCallback(browser, session.connectUrl), connectSessionId: session.id }
+    },
     async close() {
       await Promise.all([raven.close(), leaf.close()])
     },
   }
+  return world
 }

@@ -5,6 +5,8 @@ import { join } from 'node:path'
 
 import { Redis } from 'ioredis'
 
+import { waitFor } from '../../helpers/kit/wait.js'
+
 /**
  * A redis-server with an append-only file in a temporary directory, on a fixed port, that can be
  * stopped, restarted with its data, and frozen (SIGSTOP: a Redis that hangs without closing sockets).
@@ -31,15 +33,13 @@ export function persistentRedis(port: number, extraArgs: string[] = []): Persist
         ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always', '--save', '', '--loglevel', 'warning', ...extraArgs],
         { stdio: 'ignore' },
       )
-      for (let attempt = 0; attempt < 100; attempt += 1) {
+      await waitFor(`redis-server on ${port} to start`, async () => {
         const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null })
         client.on('error', () => undefined)
         const ok = await client.connect().then(() => client.ping()).then(() => true, () => false)
         client.disconnect()
-        if (ok) return
-        await new Promise((resolve) => setTimeout(resolve, 50))
-      }
-      throw new Error(`redis-server on ${port} did not start`)
+        return ok
+      }, 5000, 50)
     },
     async stop() {
       if (!running() || !child) return

@@ -1,6 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 
+import { waitFor } from '../../helpers/kit/wait.js'
+
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
 
 export interface ServiceProcess {
@@ -59,17 +61,16 @@ export function spawnService(env: Record<string, string>): ServiceProcess {
     output: () => ({ stdout, stderr }),
     exited,
     async waitUntilReady(timeoutMs = 30_000) {
-      const deadline = Date.now() + timeoutMs
-      while (Date.now() < deadline) {
+      const ready = async () => {
         if (child.exitCode !== null) throw new Error(`service exited early (${child.exitCode}): ${stderr.slice(0, 2000)}`)
-        const ok = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(1000) }).then(
+        return fetch(`${url}/readyz`, { signal: AbortSignal.timeout(1000) }).then(
           (res) => res.status === 200,
           () => false,
         )
-        if (ok) return
-        await new Promise((resolve) => setTimeout(resolve, 100))
       }
-      throw new Error(`service on ${url} not ready within ${timeoutMs} ms: ${stderr.slice(0, 2000)}`)
+      await waitFor(`the service on ${url} to be ready`, ready, timeoutMs).catch((err: Error) => {
+        throw new Error(`${err.message}: ${stderr.slice(0, 2000)}`)
+      })
     },
     async stop(signal = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal)
