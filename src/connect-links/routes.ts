@@ -3,7 +3,6 @@ import { Router, type Request, type Response } from 'express'
 import type { Config } from '../config/load-config.js'
 import { describeZodError, leafUserIdSchema } from '../http/params.js'
 import { problem } from '../http/problem.js'
-import { leafProblem } from '../http/leaf-problem.js'
 import type { LeafClient } from '../leaf/client.js'
 import type { Logger } from '../infra/logger.js'
 import { checkReturnTo } from './return-to.js'
@@ -55,21 +54,18 @@ function parseBody(body: unknown): CreateConnectSessionBody {
   return parsed.data
 }
 
+/** The Leaf user the link is for. Leaf's failures reach the error handler, which maps them (http/leaf-problem.ts). */
 async function resolveLeafUser(leaf: LeafClient, body: CreateConnectSessionBody): Promise<string> {
-  try {
-    if (body.leafUserId !== undefined) {
-      const user = await leaf.getUser(body.leafUserId)
-      if (!user) throw problem.notFound('leaf_user_not_found', 'Leaf does not know this leafUserId.')
-      return body.leafUserId
-    }
-    const user = await leaf.findOrCreateUserByExternalId({
-      externalId: body.externalId as string,
-      ...(body.name !== undefined ? { name: body.name } : {}),
-      ...(body.email !== undefined ? { email: body.email } : {}),
-    })
-    if (!leafUserIdSchema.safeParse(user.id).success) throw problem.upstreamUnavailable('Leaf')
-    return user.id
-  } catch (err) {
-    throw leafProblem(err)
+  if (body.leafUserId !== undefined) {
+    const user = await leaf.getUser(body.leafUserId)
+    if (!user) throw problem.notFound('leaf_user_not_found', 'Leaf does not know this leafUserId.')
+    return body.leafUserId
   }
+  const user = await leaf.findOrCreateUserByExternalId({
+    externalId: body.externalId as string,
+    ...(body.name !== undefined ? { name: body.name } : {}),
+    ...(body.email !== undefined ? { email: body.email } : {}),
+  })
+  if (!leafUserIdSchema.safeParse(user.id).success) throw problem.upstreamUnavailable('Leaf')
+  return user.id
 }

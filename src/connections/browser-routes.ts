@@ -1,6 +1,6 @@
 import { Router, type Request } from 'express'
 
-import { rethrowLeafProblem } from '../http/leaf-problem.js'
+import { connectedLeafUser } from '../browser-session/connected-user.js'
 import { problem } from '../http/problem.js'
 import type { ConnectionService } from './service.js'
 
@@ -11,17 +11,17 @@ import type { ConnectionService } from './service.js'
 export function browserConnectionRoutes(connections: ConnectionService): Router {
   const router = Router()
   router.get('/raven-connection', async (req, res) => {
-    res.setHeader('Cache-Control', 'no-store').json(await connections.status(sessionLeafUser(req)).catch(rethrowLeafProblem))
+    res.setHeader('Cache-Control', 'no-store').json(await connections.status(sessionLeafUser(req)))
   })
   router.delete('/raven-connection', async (req, res) => {
     // A cross-site <form> cannot set custom headers; requiring one stops CSRF on this state change.
     if (!req.headers['x-requested-with']) throw problem.forbidden('missing_csrf_header', 'DELETE needs an X-Requested-With header.')
     const leafUserId = sessionLeafUser(req)
-    await connections.disconnect(leafUserId).catch(rethrowLeafProblem)
+    await connections.disconnect(leafUserId)
     res.status(204).end()
   })
   router.get('/raven-connection/events', async (req, res) => {
-    res.setHeader('Cache-Control', 'no-store').json(await connections.events(sessionLeafUser(req)).catch(rethrowLeafProblem))
+    res.setHeader('Cache-Control', 'no-store').json(await connections.events(sessionLeafUser(req)))
   })
   router.all('/raven-connection', (_req, _res, next) => next(problem.methodNotAllowed('GET, DELETE')))
   router.all('/raven-connection/events', (_req, _res, next) => next(problem.methodNotAllowed('GET')))
@@ -29,7 +29,7 @@ export function browserConnectionRoutes(connections: ConnectionService): Router 
 }
 
 function sessionLeafUser(req: Request): string {
-  const connected = req.session?.connected
-  if (!connected || connected.until <= Date.now()) throw problem.noBrowserSession()
-  return connected.leafUserId
+  const leafUserId = connectedLeafUser(req.session)
+  if (leafUserId === undefined) throw problem.noBrowserSession()
+  return leafUserId
 }

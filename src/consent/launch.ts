@@ -22,8 +22,9 @@ export interface LaunchDeps {
 }
 
 /**
- * GET /connect/raven?session=<token>: requireRavenEndpoints → consumeLink → startFlow (fresh session
- * id, saved) → redirect to Raven. The browser leaves only after the flow is in Redis.
+ * GET /connect/raven?session=<token>: Raven's endpoints known (raven.getConfiguration, before the link
+ * is spent) → connectLinks.consume (GETDEL) → startFlow (fresh session id, saved) → 303 to Raven. The
+ * browser leaves only after the flow is in Redis.
  */
 export function launchHandler(deps: LaunchDeps) {
   const log = deps.logger.child({ module: 'launch' })

@@ -1,5 +1,5 @@
 import { describeLeafFailure } from '../leaf/errors.js'
-import { AuthorizationResponseRejected, RavenAuthorizationError, TokenExchangeError } from '../raven/client.js'
+import { AuthorizationResponseRejected, RavenAuthorizationError, TokenExchangeError } from '../raven/errors.js'
 
 /** The closed set of callback reasons (contract). Nothing outside this module builds `reason=`. */
 export type ConnectReason =

@@ -1,3 +1,4 @@
+import { redisKeys } from '../infra/keys.js'
 import type { Redis } from '../infra/redis.js'
 import type { JobQueue, RedisMulti } from '../jobs/queue.js'
 
@@ -74,11 +75,7 @@ export interface Outbox {
 }
 
 export function createOutbox(jobs: JobQueue): Outbox {
-  const key = {
-    record: (deliveryId: string) => `${jobs.prefix}:outbox:${deliveryId}`,
-    pending: (leafUserId: string) => `${jobs.prefix}:pending:${leafUserId}`,
-    lock: (leafUserId: string) => `${jobs.prefix}:lock:${leafUserId}`,
-  }
+  const key = redisKeys.outbox(jobs.prefix)
   const client = (): Promise<Redis> => jobs.client()
 
   return {

@@ -1,8 +1,11 @@
 import type { ErrorRequestHandler, Request } from 'express'
 
-import { renderErrorPage, renderUnavailablePage } from './html-page.js'
 import type { Logger } from '../infra/logger.js'
-import { problemErrorHandler, sendProblem, toProblem } from './problem.js'
+import { isRedisUnavailable } from '../infra/redis.js'
+import { isLeafError } from '../leaf/errors.js'
+import { renderErrorPage, renderUnavailablePage } from './html-page.js'
+import { leafProblem } from './leaf-problem.js'
+import { ProblemError, problem, sendProblem } from './problem.js'
 
 /** The grower's browser navigates to these: errors there are pages, everywhere else problem+json. */
 export function isBrowserRoute(req: Request): boolean {
@@ -34,4 +37,36 @@ export function finalErrorHandler(logger: Logger): ErrorRequestHandler {
   const browser = browserErrorHandler(logger)
   const json = problemErrorHandler(logger)
   return (err, req, res, next) => (isBrowserRoute(req) ? browser(err, req, res, next) : json(err, req, res, next))
+}
+
+/**
+ * What any error a route raised means to the caller, in one place: problems as they are, Leaf failures
+ * by leaf/errors.ts's table, a down Redis as 503, body-parser's own errors (too large, bad JSON, bad
+ * charset) as their 4xx; anything else is a generic 500, with the original kept for the log only.
+ */
+export function toProblem(err: unknown): ProblemError {
+  if (err instanceof ProblemError) return err
+  if (isLeafError(err)) return leafProblem(err)
+  if (isRedisUnavailable(err)) return problem.serviceUnavailable('A backing store is unavailable; try again shortly.')
+  const type = (err as { type?: unknown })?.type
+  const status = (err as { status?: unknown })?.status
+  if (type === 'entity.too.large') return problem.payloadTooLarge()
+  if (type === 'entity.parse.failed') return problem.invalidJson()
+  if (type === 'encoding.unsupported' || type === 'charset.unsupported') return problem.unsupportedMediaType()
+  if (type === 'request.aborted') return new ProblemError(400, 'request_aborted', 'Bad request', 'The request was aborted.')
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    return new ProblemError(status, 'bad_request', 'Bad request', 'The request could not be processed.')
+  }
+  return problem.serverError()
+}
+
+export function problemErrorHandler(logger: Logger): ErrorRequestHandler {
+  return (err, req, res, next) => {
+    if (res.headersSent) return next(err)
+    const answer = toProblem(err)
+    if (answer.status === 503) logger.warn({ err: { message: (err as Error)?.message }, reqId: req.id }, 'backing store unavailable')
+    else if (answer.status >= 500) logger.error({ err, reqId: req.id }, 'request failed')
+    else if (!(err instanceof ProblemError) && !isLeafError(err)) logger.warn({ err: { message: (err as Error)?.message }, reqId: req.id }, 'bad request')
+    sendProblem(res, answer)
+  }
 }

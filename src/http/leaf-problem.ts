@@ -1,12 +1,11 @@
-import { describeLeafFailure, isLeafError } from '../leaf/errors.js'
+import { describeLeafFailure, type LeafError } from '../leaf/errors.js'
 import { ProblemError, problem } from './problem.js'
 
 /**
  * How a Leaf failure is shown to the host backend: never Leaf's body, always the stable code
- * leaf/errors.ts assigns. Anything that is not a LeafError is returned as it is.
+ * leaf/errors.ts assigns. The error handlers apply it to any LeafError a route lets through.
  */
-export function leafProblem(err: unknown): unknown {
-  if (!isLeafError(err)) return err
+export function leafProblem(err: LeafError): ProblemError {
   switch (describeLeafFailure(err).problem) {
     case 'leaf_user_not_found':
       return problem.notFound('leaf_user_not_found', 'Leaf does not know this leafUserId.')
@@ -17,9 +16,4 @@ export function leafProblem(err: unknown): unknown {
     case 'upstream_unavailable':
       return problem.upstreamUnavailable('Leaf')
   }
-}
-
-/** For `.catch()` on a route's service call: throws the Leaf failure as its problem, anything else as is. */
-export function rethrowLeafProblem(err: unknown): never {
-  throw leafProblem(err)
 }

@@ -1,7 +1,4 @@
-import type { ErrorRequestHandler, Response } from 'express'
-
-import type { Logger } from '../infra/logger.js'
-import { isRedisUnavailable } from '../infra/redis.js'
+import type { Response } from 'express'
 
 /**
  * An error with an RFC 9457 problem+json rendering. `code` is stable: host-app developers branch on it.
@@ -72,34 +69,4 @@ export function problemBody(error: Pick<ProblemError, 'status' | 'code' | 'title
 export function sendProblem(res: Response, error: ProblemError): void {
   for (const [name, value] of Object.entries(error.headers)) res.setHeader(name, value)
   res.status(error.status).type('application/problem+json').send(problemBody(error))
-}
-
-/**
- * Maps body-parser's own errors (too large, bad JSON, bad charset) to problems; anything else that is
- * not a ProblemError becomes a generic 500, with the original kept for the log only.
- */
-export function toProblem(err: unknown): ProblemError {
-  if (err instanceof ProblemError) return err
-  if (isRedisUnavailable(err)) return problem.serviceUnavailable('A backing store is unavailable; try again shortly.')
-  const type = (err as { type?: unknown })?.type
-  const status = (err as { status?: unknown })?.status
-  if (type === 'entity.too.large') return problem.payloadTooLarge()
-  if (type === 'entity.parse.failed') return problem.invalidJson()
-  if (type === 'encoding.unsupported' || type === 'charset.unsupported') return problem.unsupportedMediaType()
-  if (type === 'request.aborted') return new ProblemError(400, 'request_aborted', 'Bad request', 'The request was aborted.')
-  if (typeof status === 'number' && status >= 400 && status < 500) {
-    return new ProblemError(status, 'bad_request', 'Bad request', 'The request could not be processed.')
-  }
-  return problem.serverError()
-}
-
-export function problemErrorHandler(logger: Logger): ErrorRequestHandler {
-  return (err, req, res, next) => {
-    if (res.headersSent) return next(err)
-    const answer = toProblem(err)
-    if (answer.status === 503) logger.warn({ err: { message: (err as Error)?.message }, reqId: req.id }, 'backing store unavailable')
-    else if (answer.status >= 500) logger.error({ err, reqId: req.id }, 'request failed')
-    else if (!(err instanceof ProblemError)) logger.warn({ err: { message: (err as Error)?.message }, reqId: req.id }, 'bad request')
-    sendProblem(res, answer)
-  }
 }

@@ -40,6 +40,12 @@ export interface Backoff {
   capMs: number
 }
 
+/** How often to try and how long to wait between tries (Leaf calls, inline delivery, queued jobs). */
+export interface RetryPolicy extends Backoff {
+  /** Total tries, the first included. */
+  attempts: number
+}
+
 /**
  * Full jitter (AWS Architecture Blog, "Exponential Backoff And Jitter"): the wait after failed
  * attempt n is a random time in [0, min(capMs, baseMs * 2^(n-1))], so many instances retrying after

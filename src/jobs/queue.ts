@@ -3,8 +3,8 @@ import { DelayedError, Job, Queue, UnrecoverableError, Worker, type JobsOptions,
 import { redisKeys } from '../infra/keys.js'
 import type { Logger } from '../infra/logger.js'
 import { createRedis, type Redis } from '../infra/redis.js'
-import { nextRetryDelayMs, retryAfterOf, settleWithin, withTimeout } from '../infra/async.js'
-import { DELIVERY_SCHEDULE, WEBHOOK_SCHEDULE, type RetrySchedule } from './schedules.js'
+import { nextRetryDelayMs, retryAfterOf, settleWithin, withTimeout, type RetryPolicy } from '../infra/async.js'
+import { DELIVERY_SCHEDULE, WEBHOOK_SCHEDULE } from './schedules.js'
 
 export { DelayedError, UnrecoverableError }
 export type { Job }
@@ -13,8 +13,8 @@ export const QUEUE_NAME = 'raven-connect'
 
 export type JobName = 'deliver-credential' | 'webhook'
 
-/** Names the backoff strategy of each job kind (see retry-schedule.ts). */
-const SCHEDULES: Record<JobName, RetrySchedule> = { 'deliver-credential': DELIVERY_SCHEDULE, webhook: WEBHOOK_SCHEDULE }
+/** Names the backoff strategy of each job kind (see schedules.ts). */
+const SCHEDULES: Record<JobName, RetryPolicy> = { 'deliver-credential': DELIVERY_SCHEDULE, webhook: WEBHOOK_SCHEDULE }
 
 /** A MULTI of the producer connection: `addToMulti` puts a job in it beside the caller's own writes. */
 export type RedisMulti = ReturnType<Redis['multi']>

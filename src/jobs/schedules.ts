@@ -1,24 +1,20 @@
-import type { Backoff } from '../infra/async.js'
+import type { RetryPolicy } from '../infra/async.js'
 
 /**
  * Retry schedules of the durable jobs. Documented in the README ("Reliability"); change both together.
  * Waits are full jitter within the schedule's ceilings (infra/async.ts `nextRetryDelayMs`); an
  * upstream's `Retry-After` is a floor, capped too.
  */
-export interface RetrySchedule extends Backoff {
-  /** Total tries of a job, the first included. */
-  attempts: number
-}
 
 /**
  * Credential delivery after the inline attempts: 30 tries, ceilings 5 s, 10 s, 20 s … 1 h. The last
  * try comes at most about 21 hours after the callback (about half that on average), well inside the
  * 15 days a Raven refresh token lives unused.
  */
-export const DELIVERY_SCHEDULE: RetrySchedule = { attempts: 30, baseMs: 5_000, capMs: 60 * 60_000 }
+export const DELIVERY_SCHEDULE: RetryPolicy = { attempts: 30, baseMs: 5_000, capMs: 60 * 60_000 }
 
 /** Webhooks: 15 tries, ceilings 5 s, 10 s, 20 s … 1 h: at most about 5.4 hours. */
-export const WEBHOOK_SCHEDULE: RetrySchedule = { attempts: 15, baseMs: 5_000, capMs: 60 * 60_000 }
+export const WEBHOOK_SCHEDULE: RetryPolicy = { attempts: 15, baseMs: 5_000, capMs: 60 * 60_000 }
 
 /** The inline phase in the callback: short waits, because a grower's browser is waiting. */
-export const INLINE_SCHEDULE: RetrySchedule = { attempts: 4, baseMs: 250, capMs: 1_500 }
+export const INLINE_SCHEDULE: RetryPolicy = { attempts: 4, baseMs: 250, capMs: 1_500 }

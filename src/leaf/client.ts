@@ -1,5 +1,6 @@
 import * as credentials from './credentials.js'
-import { DEFAULT_RETRY, LeafTransport, type RetryPolicy } from './transport.js'
+import type { RetryPolicy } from '../infra/async.js'
+import { DEFAULT_RETRY, LeafTransport } from './transport.js'
 import * as users from './users.js'
 import type { LeafAuth } from '../config/load-config.js'
 import type { Logger } from '../infra/logger.js'

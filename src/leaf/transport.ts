@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks'
 
-import { fullJitterMs, parseRetryAfterMs, sleep, type Backoff } from '../infra/async.js'
+import { fullJitterMs, parseRetryAfterMs, sleep, type RetryPolicy } from '../infra/async.js'
 import { LeafError } from './errors.js'
 import { isTimeout, wasNeverSent } from './network-errors.js'
 import { authenticateResponseSchema } from './schemas.js'
@@ -14,11 +14,6 @@ import type { Metrics } from '../infra/metrics.js'
  * Retries of one call to Leaf: full-jitter waits within `baseMs`/`capMs`, Leaf's Retry-After
  * honoured instead when it sends one (capped at `capMs`: a grower's browser may be waiting).
  */
-export interface RetryPolicy extends Backoff {
-  /** Total tries per call, the first included. */
-  attempts: number
-}
-
 export const DEFAULT_RETRY: RetryPolicy = { attempts: 3, baseMs: 200, capMs: 2000 }
 
 export interface LeafCall {

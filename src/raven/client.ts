@@ -7,8 +7,6 @@ import { checkAuthorizationResponse, issuerUnknown } from './authorization-respo
 import { buildRavenConfiguration } from './configuration.js'
 import { describeRavenFailure, TokenExchangeError } from './errors.js'
 
-export { AuthorizationResponseRejected, RavenAuthorizationError, TokenExchangeError } from './errors.js'
-
 export interface RavenClientOptions {
   config: Config
   logger: Logger
