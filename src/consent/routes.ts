@@ -1,29 +1,13 @@
 import express, { type RequestHandler, type Router } from 'express'
 
-import type { Config } from '../config/load-config.js'
-import type { ConnectLinkStore } from '../connect-links/token-store.js'
-import type { CredentialDelivery } from '../delivery/credential-delivery.js'
 import { browserErrorHandler } from '../http/error-handlers.js'
 import { renderErrorPage } from '../http/html-page.js'
 import { problem } from '../http/problem.js'
 import { flowPageHeaders } from '../http/security-headers.js'
-import type { Logger } from '../infra/logger.js'
-import type { Metrics } from '../infra/metrics.js'
-import type { Redis } from '../infra/redis.js'
-import type { RavenClient } from '../raven/client.js'
-import type { Webhooks } from '../webhooks/events.js'
-import { callbackHandler } from './callback.js'
-import { launchHandler } from './launch.js'
+import { callbackHandler, type CallbackDeps } from './callback.js'
+import { launchHandler, type LaunchDeps } from './launch.js'
 
-export interface ConsentRouteDeps {
-  config: Config
-  connectLinks: ConnectLinkStore
-  raven: RavenClient
-  delivery: CredentialDelivery
-  webhooks: Webhooks
-  redis: Redis
-  logger: Logger
-  metrics: Metrics
+export interface ConsentRouteDeps extends LaunchDeps, CallbackDeps {
   /** The browser session middleware (browser-session/), shared with /api. */
   session: RequestHandler
   /** The per-IP limiter of the browser routes, shared with /api. */

@@ -58,13 +58,17 @@ export function renderUnavailablePage(): string {
   })
 }
 
-/** Anything unexpected on a browser route: never a stack trace or the framework's default page. */
-export function renderErrorPage(status: number): string {
+/**
+ * Anything unexpected on a browser route: never a stack trace or the framework's default page. With
+ * `reason`, the page also carries the flow result machine-readably (data-raven="error").
+ */
+export function renderErrorPage(status: number, reason?: 'invalid_request' | 'server_error'): string {
   const heading = status === 404 ? 'Page not found' : status < 500 ? 'This request could not be handled' : 'Something went wrong on our side'
   return renderPage({
     title: heading,
     heading,
     paragraphs: ['Go back to the app and try again.'],
+    ...(reason ? { mainAttributes: { 'data-raven': 'error', 'data-reason': reason } } : {}),
     tone: 'error',
   })
 }

@@ -1,7 +1,7 @@
 import { createServer, STATUS_CODES, type RequestListener, type Server } from 'node:http'
 import type { Duplex } from 'node:stream'
 
-import { renderPage } from './html-page.js'
+import { renderErrorPage } from './html-page.js'
 import { problemBody } from './problem.js'
 
 export interface ServerLimits {
@@ -66,7 +66,7 @@ function answerClientError(err: ClientError, socket: Duplex): void {
   const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400
   const title = STATUS_CODES[status] ?? 'Bad Request'
   const browser = /^[A-Z]+ \/connect[/?\s]/.test(err.rawPacket?.toString('latin1', 0, 40) ?? '')
-  const body = browser ? unparseablePage() : problemBody({ status, code: code(status), title, detail: detail(status) })
+  const body = browser ? renderErrorPage(status, 'invalid_request') : problemBody({ status, code: code(status), title, detail: detail(status) })
   const type = browser ? 'text/html; charset=utf-8' : 'application/problem+json; charset=utf-8'
   socket.end(
     `HTTP/1.1 ${status} ${title}\r\n` +
@@ -87,15 +87,4 @@ function detail(status: number): string {
   if (status === 431) return 'The request headers (or URL) are too large.'
   if (status === 408) return 'The request was not received in time.'
   return 'The request could not be parsed.'
-}
-
-/** The flow's error page: a browser that sent an unparseable request still lands on a result. */
-function unparseablePage(): string {
-  return renderPage({
-    title: 'This request could not be handled',
-    heading: 'This request could not be handled',
-    paragraphs: ['Go back to the app and try again.'],
-    mainAttributes: { 'data-raven': 'error', 'data-reason': 'invalid_request' },
-    tone: 'error',
-  })
 }
