@@ -2,10 +2,12 @@ import { existsSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
+import { afterAll, beforeAll, expect } from '@jest/globals'
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
 
 import { DEFAULT_GROWER } from '../../sandboxes/raven/server.js'
 import { startDemo, type Demo } from '../../sandboxes/demo/run-demo.js'
+import { standIn } from '../helpers/kit/stand-in.js'
 
 /*
  * Shared pieces of the browser tests: Debian's Chromium driven by playwright-core (never
@@ -50,6 +52,9 @@ export async function launchChromium(options: LaunchOptions = {}): Promise<Brows
   })
 }
 
+/** A phone-sized viewport, in CSS pixels. */
+export const PHONE_VIEWPORT = { width: 390, height: 844 }
+
 export function startTestDemo(): Promise<Demo> {
   const redisUrl = process.env.REDIS_URL
   if (!redisUrl) throw new Error('REDIS_URL is not set: run the tests with npm test (global setup starts Redis)')
@@ -84,6 +89,61 @@ export async function withContextPage<T>(browser: Browser, run: PageRun<T>): Pro
   } finally {
     await context.close()
   }
+}
+
+export interface DemoInChromium {
+  /** The running demo (host app, raven-connect, sandboxes): usable inside tests. */
+  demo: Demo
+  /** Runs `run` on a new page in a new context of the file's Chromium. */
+  withPage<T>(run: PageRun<T>): Promise<T>
+}
+
+/** Starts the demo and Chromium (in parallel) before the file's tests and closes both after them. */
+export function useDemoInChromium(options: LaunchOptions = {}): DemoInChromium {
+  const demo = standIn<Demo>('the demo')
+  let browser: Browser | undefined
+  beforeAll(async () => {
+    const [started, launched] = await Promise.all([startTestDemo(), launchChromium(options)])
+    demo.set(started)
+    browser = launched
+  }, BROWSER_TEST_TIMEOUT_MS)
+  afterAll(async () => {
+    await browser?.close()
+    await demo.current?.close()
+  }, BROWSER_TEST_TIMEOUT_MS)
+  return {
+    demo: demo.proxy,
+    withPage(run) {
+      if (!browser) throw new Error('Chromium is not running: use withPage inside a test')
+      return withContextPage(browser, run)
+    },
+  }
+}
+
+/** The Leaf user the demo grower maps to (the Leaf sandbox knows it by externalId). */
+export function demoLeafUserId(demo: Demo): string {
+  const user = [...demo.leaf.state.users.values()].find((candidate) => candidate.externalId === 'demo-grower')
+  if (!user) throw new Error('the demo grower is missing at the Leaf sandbox')
+  return user.id
+}
+
+/** On a phone-sized viewport, opens a fresh connect link from the host backend; returns the link. */
+export async function openConnectLinkOnPhone(page: Page, context: BrowserContext, demo: Demo): Promise<string> {
+  await page.setViewportSize(PHONE_VIEWPORT)
+  const connectUrl = await hostConnectUrl(context, demo)
+  await page.goto(connectUrl)
+  return connectUrl
+}
+
+/** The heading of the host page's result panel. */
+export function resultHeading(page: Page): Promise<string | null> {
+  return page.locator('#result h2').textContent()
+}
+
+/** The run ends clean (no CSP violation or page error on any watched page); saves a screenshot of `page`. */
+export async function expectCleanRun(page: Page, screenshotName: string, ...watched: PageProblems[]): Promise<void> {
+  expect(watched.flatMap((problems) => problems.list)).toEqual([])
+  await screenshot(page, screenshotName)
 }
 
 export function watch(page: Page): PageProblems {

@@ -1,43 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals'
-import type { Browser, Page } from 'playwright-core'
+import { describe, expect, it, jest } from '@jest/globals'
+import type { Page } from 'playwright-core'
 
-import type { Demo } from '../../sandboxes/demo/run-demo.js'
-import {
-  BROWSER_TEST_TIMEOUT_MS,
-  fitsWidth,
-  launchChromium,
-  screenshot,
-  signInAndDecide,
-  startTestDemo,
-  watch,
-  withContextPage,
-  hostConnectUrl,
-  type PageProblems,
-  type PageRun,
-} from './chromium.js'
+import { BROWSER_TEST_TIMEOUT_MS, demoLeafUserId, expectCleanRun, fitsWidth, openConnectLinkOnPhone, resultHeading, signInAndDecide, useDemoInChromium, watch, type PageProblems } from './chromium.js'
 
 jest.setTimeout(BROWSER_TEST_TIMEOUT_MS)
 
 /** Past Chromium's 5 s transient user activation. */
 const ACTIVATION_EXPIRED_MS = 6000
 
-let demo: Demo
-let browser: Browser
+// The popup blocker stays on, as in a grower's browser: the SDK must open the popup during the click.
+const { demo, withPage } = useDemoInChromium({ popupBlocker: true })
 
-beforeAll(async () => {
-  // The popup blocker stays on, as in a grower's browser: the SDK must open the popup during the click.
-  ;[demo, browser] = await Promise.all([startTestDemo(), launchChromium({ popupBlocker: true })])
-}, BROWSER_TEST_TIMEOUT_MS)
-
-afterAll(async () => {
-  await browser?.close()
-  await demo?.close()
-}, BROWSER_TEST_TIMEOUT_MS)
-
-/** A fresh browser context and page per test, closed afterwards. */
-const withPage = <T>(run: PageRun<T>): Promise<T> => withContextPage(browser, run)
-
-/** Clicks "Connect Raven in a popup" on the host page and returns the popup window. */
+/** Clicks "Connect Raven in a popup" on the host page; returns the popup once it shows Raven. */
 async function openPopup(page: Page): Promise<{ popup: Page; popupProblems: PageProblems; closed: Promise<unknown> }> {
   await page.goto(demo.hostUrl)
   // Enabled once the page's script has imported the SDK from raven-connect (CORS + CSP allow it).
@@ -46,64 +20,57 @@ async function openPopup(page: Page): Promise<{ popup: Page; popupProblems: Page
   await page.getByRole('button', { name: 'Connect Raven in a popup' }).click()
   const popup = await opened
   const popupProblems = watch(popup)
-  return { popup, popupProblems, closed: popup.waitForEvent('close') }
+  const closed = popup.waitForEvent('close')
+  await popup.waitForURL((url) => url.href.startsWith(demo.ravenIssuer))
+  return { popup, popupProblems, closed }
 }
 
-function demoLeafUserId(): string {
-  const user = [...demo.leaf.state.users.values()].find((candidate) => candidate.externalId === 'demo-grower')
-  if (!user) throw new Error('the demo grower is missing at the Leaf sandbox')
-  return user.id
+/** Signs in and decides in the popup; once it has closed, returns where the host page landed. */
+async function decideInPopup(page: Page, decision: 'Allow' | 'Decline'): Promise<{ landed: URL; popupProblems: PageProblems }> {
+  const { popup, popupProblems, closed } = await openPopup(page)
+  await signInAndDecide(popup, decision)
+  await closed
+  await page.waitForURL((url) => url.searchParams.get('via') === 'popup')
+  return { landed: new URL(page.url()), popupProblems }
+}
+
+/** Waits for the host page to report the popup's failure; returns its code (`?popup=`). */
+async function popupFailure(page: Page): Promise<string | null> {
+  await page.waitForURL((url) => url.searchParams.has('popup'))
+  return new URL(page.url()).searchParams.get('popup')
 }
 
 describe('Connect Raven in a real browser, popup mode (the browser SDK)', () => {
   it('connects: the popup signs in and allows at Raven, posts the result to the host page and closes itself', async () => {
     await withPage(async (page, problems) => {
-      const { popup, popupProblems, closed } = await openPopup(page)
-      await popup.waitForURL((url) => url.href.startsWith(demo.ravenIssuer))
-      await signInAndDecide(popup, 'Allow')
-      await closed
-      await page.waitForURL((url) => url.searchParams.get('via') === 'popup')
-
-      const landed = new URL(page.url())
+      const { landed, popupProblems } = await decideInPopup(page, 'Allow')
       expect(landed.searchParams.get('raven')).toBe('connected')
-      await expect(page.locator('#result h2').textContent()).resolves.toBe('Connected')
+      await expect(resultHeading(page)).resolves.toBe('Connected')
       await expect(page.locator('#connection-status').textContent()).resolves.toBe('Connected')
-      expect(demo.leaf.state.credentialFor(demoLeafUserId())).toBeDefined()
-      expect([...problems.list, ...popupProblems.list]).toEqual([])
-      await screenshot(page, 'popup-connected')
+      expect(demo.leaf.state.credentialFor(demoLeafUserId(demo))).toBeDefined()
+      await expectCleanRun(page, 'popup-connected', problems, popupProblems)
     })
   })
 
   it('declined consent in the popup comes back to the host page as access_denied', async () => {
     await withPage(async (page, problems) => {
-      const { popup, popupProblems, closed } = await openPopup(page)
-      await popup.waitForURL((url) => url.href.startsWith(demo.ravenIssuer))
-      await signInAndDecide(popup, 'Decline')
-      await closed
-      await page.waitForURL((url) => url.searchParams.get('via') === 'popup')
-
-      const landed = new URL(page.url())
+      const { landed, popupProblems } = await decideInPopup(page, 'Decline')
       expect(landed.searchParams.get('raven')).toBe('error')
       expect(landed.searchParams.get('reason')).toBe('access_denied')
-      await expect(page.locator('#result h2').textContent()).resolves.toBe('Not connected: you declined')
-      expect([...problems.list, ...popupProblems.list]).toEqual([])
-      await screenshot(page, 'popup-declined')
+      await expect(resultHeading(page)).resolves.toBe('Not connected: you declined')
+      await expectCleanRun(page, 'popup-declined', problems, popupProblems)
     })
   })
 
   it('a popup the grower closes early rejects with popup_closed, and the host page says nothing changed', async () => {
     await withPage(async (page, problems) => {
       const { popup, closed } = await openPopup(page)
-      await popup.waitForURL((url) => url.href.startsWith(demo.ravenIssuer))
       await popup.close()
       await closed
-      await page.waitForURL((url) => url.searchParams.has('popup'))
-
-      expect(new URL(page.url()).searchParams.get('popup')).toBe('popup_closed')
-      await expect(page.locator('#result h2').textContent()).resolves.toBe('Popup closed')
+      expect(await popupFailure(page)).toBe('popup_closed')
+      await expect(resultHeading(page)).resolves.toBe('Popup closed')
       await expect(page.locator('#result').textContent()).resolves.toContain('Nothing changed')
-      expect(problems.list).toEqual([])
-      await screenshot(page, 'popup-closed')
+      await expectCleanRun(page, 'popup-closed', problems)
     })
   })
 
@@ -132,20 +99,16 @@ describe('Connect Raven in a real browser, popup mode (the browser SDK)', () => 
       await page.evaluate((waitMs) => {
         setTimeout(() => document.getElementById('connect-popup')?.click(), waitMs)
       }, ACTIVATION_EXPIRED_MS)
-      await page.waitForURL((url) => url.searchParams.has('popup'))
-      expect(new URL(page.url()).searchParams.get('popup')).toBe('popup_blocked')
-      await expect(page.locator('#result h2').textContent()).resolves.toBe('The popup was blocked')
-      expect(problems.list).toEqual([])
-      await screenshot(page, 'popup-blocked')
+      expect(await popupFailure(page)).toBe('popup_blocked')
+      await expect(resultHeading(page)).resolves.toBe('The popup was blocked')
+      await expectCleanRun(page, 'popup-blocked', problems)
     })
   })
 
   it('without an opener the popup end page stays open and readable on a phone, naming only the returnTo origin', async () => {
     await withPage(async (page, problems, context) => {
-      await page.setViewportSize({ width: 390, height: 844 })
       // A popup-mode link opened in a plain tab (e.g. copied, or the opener navigated away).
-      const connectUrl = await hostConnectUrl(context, demo)
-      await page.goto(connectUrl)
+      await openConnectLinkOnPhone(page, context, demo)
       await signInAndDecide(page, 'Allow')
       await page.waitForURL((url) => url.href.startsWith(`${demo.serviceUrl}/connect/raven/callback`))
       await page.waitForLoadState('load')
@@ -157,8 +120,7 @@ describe('Connect Raven in a real browser, popup mode (the browser SDK)', () => 
       await expect(main.textContent()).resolves.toContain('return to the app')
       expect(page.isClosed()).toBe(false)
       await expect(fitsWidth(page)).resolves.toBe(true)
-      expect(problems.list).toEqual([])
-      await screenshot(page, 'popup-end-page-no-opener-phone')
+      await expectCleanRun(page, 'popup-end-page-no-opener-phone', problems)
     })
   })
 })

@@ -1,31 +1,19 @@
-import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals'
-import type { Browser } from 'playwright-core'
+import { describe, expect, it, jest } from '@jest/globals'
+import type { Page } from 'playwright-core'
 
-import type { Demo } from '../../sandboxes/demo/run-demo.js'
-import { BROWSER_TEST_TIMEOUT_MS, fitsWidth, launchChromium, screenshot, signInAndDecide, startTestDemo, withContextPage, hostConnectUrl, type PageRun } from './chromium.js'
+import { BROWSER_TEST_TIMEOUT_MS, demoLeafUserId, expectCleanRun, fitsWidth, openConnectLinkOnPhone, resultHeading, screenshot, signInAndDecide, useDemoInChromium } from './chromium.js'
 
 jest.setTimeout(BROWSER_TEST_TIMEOUT_MS)
 
-let demo: Demo
-let browser: Browser
+const { demo, withPage } = useDemoInChromium()
 
-beforeAll(async () => {
-  ;[demo, browser] = await Promise.all([startTestDemo(), launchChromium()])
-}, BROWSER_TEST_TIMEOUT_MS)
-
-afterAll(async () => {
-  await browser?.close()
-  await demo?.close()
-}, BROWSER_TEST_TIMEOUT_MS)
-
-/** A fresh browser context and page per test, closed afterwards. */
-const withPage = <T>(run: PageRun<T>): Promise<T> => withContextPage(browser, run)
-
-/** The Leaf user the demo grower maps to (the Leaf sandbox knows it by externalId). */
-function demoLeafUserId(): string {
-  const user = [...demo.leaf.state.users.values()].find((candidate) => candidate.externalId === 'demo-grower')
-  if (!user) throw new Error('the demo grower is missing at the Leaf sandbox')
-  return user.id
+/** On the host page: clicks Connect Raven, signs in and decides at Raven; returns where the grower lands. */
+async function connectFromHostPage(page: Page, decision: 'Allow' | 'Decline'): Promise<URL> {
+  await page.getByRole('button', { name: 'Connect Raven', exact: true }).click()
+  await page.waitForURL((url) => url.href.startsWith(demo.ravenIssuer))
+  await signInAndDecide(page, decision)
+  await page.waitForURL((url) => url.href.startsWith(`${demo.hostUrl}/?`))
+  return new URL(page.url())
 }
 
 describe('Connect Raven in a real browser, redirect mode (the demo host app)', () => {
@@ -36,16 +24,11 @@ describe('Connect Raven in a real browser, redirect mode (the demo host app)', (
       await expect(page.locator('html').getAttribute('lang')).resolves.toBe('en')
       await screenshot(page, 'demo-page')
 
-      await page.getByRole('button', { name: 'Connect Raven', exact: true }).click()
-      await page.waitForURL((url) => url.href.startsWith(demo.ravenIssuer))
-      await signInAndDecide(page, 'Allow')
-      await page.waitForURL((url) => url.href.startsWith(`${demo.hostUrl}/?`))
-
-      const landed = new URL(page.url())
+      const landed = await connectFromHostPage(page, 'Allow')
       expect(landed.searchParams.getAll('raven')).toEqual(['connected'])
-      await expect(page.locator('#result h2').textContent()).resolves.toBe('Connected')
+      await expect(resultHeading(page)).resolves.toBe('Connected')
       await expect(page.locator('#connection-status').textContent()).resolves.toBe('Connected')
-      const credential = demo.leaf.state.credentialFor(demoLeafUserId())
+      const credential = demo.leaf.state.credentialFor(demoLeafUserId(demo))
       expect(credential).toBeDefined()
       await expect(page.locator('.facts').textContent()).resolves.toContain(credential?.id ?? 'missing')
       await expect(demo.raven.isRefreshTokenActive(credential?.refreshToken ?? '')).resolves.toBe(true)
@@ -54,11 +37,10 @@ describe('Connect Raven in a real browser, redirect mode (the demo host app)', (
       await expect(page.locator('table tbody tr').count()).resolves.toBeGreaterThan(0)
       const html = await page.content()
       expect(html).toContain('[REDACTED]')
-      for (const secret of [...(demo.leaf.state.eventSecrets.get(demoLeafUserId()) ?? []), credential?.refreshToken ?? 'x']) {
+      for (const secret of [...(demo.leaf.state.eventSecrets.get(demoLeafUserId(demo)) ?? []), credential?.refreshToken ?? 'x']) {
         expect(html).not.toContain(secret)
       }
-      expect(problems.list).toEqual([])
-      await screenshot(page, 'redirect-connected')
+      await expectCleanRun(page, 'redirect-connected', problems)
     })
   })
 
@@ -68,41 +50,32 @@ describe('Connect Raven in a real browser, redirect mode (the demo host app)', (
       await expect(page.locator('#connection-status').textContent()).resolves.toBe('Connected')
       await page.getByRole('button', { name: 'Disconnect' }).click()
       await page.waitForURL(`${demo.hostUrl}/?notice=disconnected`)
-      await expect(page.locator('#result h2').textContent()).resolves.toBe('Disconnected')
+      await expect(resultHeading(page)).resolves.toBe('Disconnected')
       await expect(page.locator('#connection-status').textContent()).resolves.toBe('Not connected')
       await expect(page.getByRole('button', { name: 'Disconnect' }).count()).resolves.toBe(0)
-      expect(demo.leaf.state.credentialFor(demoLeafUserId())).toBeUndefined()
-      expect(problems.list).toEqual([])
-      await screenshot(page, 'redirect-disconnected')
+      expect(demo.leaf.state.credentialFor(demoLeafUserId(demo))).toBeUndefined()
+      await expectCleanRun(page, 'redirect-disconnected', problems)
     })
   })
 
   it('declined consent: Decline at Raven comes back as raven=error&reason=access_denied, in words, nothing stored', async () => {
     await withPage(async (page, problems) => {
       await page.goto(demo.hostUrl)
-      await page.getByRole('button', { name: 'Connect Raven', exact: true }).click()
-      await page.waitForURL((url) => url.href.startsWith(demo.ravenIssuer))
-      await signInAndDecide(page, 'Decline')
-      await page.waitForURL((url) => url.href.startsWith(`${demo.hostUrl}/?`))
-
-      const landed = new URL(page.url())
+      const landed = await connectFromHostPage(page, 'Decline')
       expect(landed.searchParams.get('raven')).toBe('error')
       expect(landed.searchParams.get('reason')).toBe('access_denied')
-      await expect(page.locator('#result h2').textContent()).resolves.toBe('Not connected: you declined')
+      await expect(resultHeading(page)).resolves.toBe('Not connected: you declined')
       await expect(page.locator('#result').textContent()).resolves.toContain('nothing was shared')
       await expect(page.locator('#connection-status').textContent()).resolves.toBe('Not connected')
-      expect(demo.leaf.state.credentialFor(demoLeafUserId())).toBeUndefined()
-      expect(problems.list).toEqual([])
-      await screenshot(page, 'redirect-declined')
+      expect(demo.leaf.state.credentialFor(demoLeafUserId(demo))).toBeUndefined()
+      await expectCleanRun(page, 'redirect-declined', problems)
     })
   })
 
   it('a used connect link shows raven-connect’s own page: readable on a phone, no inline script, what to do next', async () => {
     await withPage(async (page, problems, context) => {
-      await page.setViewportSize({ width: 390, height: 844 })
       // A connect URL from the host backend, as its page script would get one.
-      const connectUrl = await hostConnectUrl(context, demo)
-      await page.goto(connectUrl)
+      const connectUrl = await openConnectLinkOnPhone(page, context, demo)
       expect(page.url().startsWith(demo.ravenIssuer)).toBe(true)
       const again = await page.goto(connectUrl)
       expect(again?.status()).toBe(410)
@@ -111,8 +84,7 @@ describe('Connect Raven in a real browser, redirect mode (the demo host app)', (
       await expect(page.locator('main').textContent()).resolves.toContain('choose Connect Raven again')
       await expect(page.locator('html').getAttribute('lang')).resolves.toBe('en')
       await expect(fitsWidth(page)).resolves.toBe(true)
-      expect(problems.list).toEqual([])
-      await screenshot(page, 'launch-link-used-phone')
+      await expectCleanRun(page, 'launch-link-used-phone', problems)
     })
   })
 })

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 
 import { startWebhookReceiver, verifyRavenConnectSignature, type WebhookReceiver } from '../../examples/webhook-receiver.js'
 import { signWebhook, verifyWebhookSignature } from '../../src/webhooks/signature.js'
-import { flowToCallback, outcomeOf, useSystem, waitFor } from '../helpers/kit/index.js'
+import { flowToCallback, outcomeOf, promoteDelayedJobs, useSystem, waitFor } from '../helpers/kit/index.js'
 
 const secret = `whsec_${randomBytes(18).toString('base64url')}`
 let receiver: WebhookReceiver
@@ -27,12 +27,6 @@ async function connect(leafUserId: string, beforeCallback: () => void = () => un
 
 const eventsFor = (leafUserId: string, type?: string) =>
   receiver.events.filter((event) => event.leafUserId === leafUserId && (type === undefined || event.type === type))
-
-/** Runs delayed jobs now, so a test does not sit through the real backoff. */
-async function promoteDelayed(): Promise<void> {
-  const jobs = (await system.service.jobs.queue.getJobs(['delayed'])) ?? []
-  await Promise.all(jobs.map((job) => job.promote().catch(() => undefined)))
-}
 
 function disconnect(leafUserId: string): Promise<Response> {
   return fetch(`${system.url}/v1/users/${leafUserId}/raven-connection`, { method: 'DELETE', headers: { Authorization: `Bearer ${system.secrets.apiKey}` } })
@@ -58,7 +52,7 @@ describe('webhooks to the host backend', () => {
     receiver.failNext(2, 503)
     await connect(leafUserId)
     const event = await waitFor('the event after two refusals', async () => {
-      await promoteDelayed()
+      await promoteDelayedJobs(system)
       return eventsFor(leafUserId, 'connection.created')[0]
     }, 20_000, 200)
     const tries = receiver.deliveries.filter((delivery) => delivery.id === event.id)
@@ -97,7 +91,7 @@ describe('webhooks to the host backend', () => {
     system.leaf.faults.reset()
     system.leaf.faults.script('POST', path, { status: 403 })
     const event = await waitFor('connection.failed', async () => {
-      await promoteDelayed()
+      await promoteDelayedJobs(system)
       return eventsFor(leafUserId, 'connection.failed')[0]
     }, 20_000, 200)
     expect(event.data).toEqual({ connectSessionId: result.connectSessionId, reason: 'leaf_rejected' })
@@ -148,7 +142,7 @@ describe('disconnect', () => {
     expect((await disconnect(leafUserId)).status).toBe(204)
     system.leaf.faults.reset()
     await waitFor('the queued delivery to finish', async () => {
-      await promoteDelayed()
+      await promoteDelayedJobs(system)
       const jobs = (await system.service.jobs.queue.getJobs(['delayed', 'wait', 'active'])) ?? []
       return jobs.every((job) => job.data.leafUserId !== leafUserId)
     }, 15_000, 200)
