@@ -1,19 +1,19 @@
 // The grower's flow, step by step, as the tests drive it: create a connect link, launch it in a
 // cookie-jar browser, sign in and decide at the Raven sandbox, and stop at Raven's redirect back to
 // the callback, unrequested, so each test decides when, how and from which browser it lands.
+import type { CreateConnectSessionBody } from '../../../src/connect-links/schemas.js'
 import type { TestBrowser } from '../browser.js'
 import { driveConsent } from '../consent-driver.js'
 import type { TestSystem } from '../system.js'
 
 export type Decision = 'allow' | 'decline'
 
-export interface FlowOptions {
+/** The connect session's body (the wire type: a renamed field breaks the build), plus how to run the flow. */
+export interface FlowOptions extends Pick<CreateConnectSessionBody, 'returnTo' | 'mode'> {
   /** The browser to run in; default a new one. */
   browser?: TestBrowser
   /** Default: a new Leaf user at the Leaf sandbox. */
   leafUserId?: string
-  returnTo?: string
-  mode?: 'redirect' | 'popup'
   /** At Raven's consent page; default allow. */
   decision?: Decision
 }
@@ -56,11 +56,12 @@ export async function consentUpToCallback(browser: TestBrowser, connectUrl: stri
 export async function launchFlow(system: TestSystem, options: FlowOptions = {}): Promise<LaunchedFlow> {
   const browser = options.browser ?? system.browser()
   const leafUserId = options.leafUserId ?? system.newLeafUser()
-  const session = await system.createConnectSession({
+  const body: CreateConnectSessionBody = {
     leafUserId,
     ...(options.returnTo ? { returnTo: options.returnTo } : {}),
     ...(options.mode ? { mode: options.mode } : {}),
-  })
+  }
+  const session = await system.createConnectSession(body)
   const authorizeUrl = await launch(browser, session.connectUrl)
   return {
     browser,
