@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals'
 
-import { consentUpToCallback, outcomeOf, waitFor } from '../helpers/kit/index.js'
+import { consentUpToCallback, outcomeOf, promoteDelayedJobs, waitFor } from '../helpers/kit/index.js'
 import { startSystem, type TestSystem } from '../helpers/system.js'
 
 let system: TestSystem
@@ -51,12 +51,6 @@ async function everythingStored(): Promise<string> {
   return keys.join('\n') + values.join('\n')
 }
 
-/** Runs queued retries now rather than sit through the real backoff (full jitter, up to minutes). */
-async function promoteQueued(): Promise<void> {
-  const jobs = (await system.service.jobs.queue.getJobs(['delayed'])) ?? []
-  await Promise.all(jobs.map((job) => job.promote().catch(() => undefined)))
-}
-
 async function parkedKeys(): Promise<string[]> {
   const prefix = system.service.jobs.prefix ?? ''
   return [...(await system.redis.keys(`${prefix}:outbox:*`)), ...(await system.redis.keys(`${prefix}:pending:*`))]
@@ -83,7 +77,7 @@ describe('durable delivery to Leaf', () => {
     expect(stored).not.toContain(result.refreshToken)
 
     await waitFor('the credential at Leaf', async () => {
-      await promoteQueued()
+      await promoteDelayedJobs(system)
       return system.leaf.state.credentialFor(leafUserId)
     }, 20_000, 300)
     await waitFor('the parked token to be deleted', async () => (await parkedKeys()).length === 0)
@@ -101,7 +95,7 @@ describe('durable delivery to Leaf', () => {
     expect(result.raven).toBe('pending')
     expect(await connectionStatus(leafUserId)).toEqual({ leafUserId, connected: false, pending: true })
     const connected = await waitFor('the status to say connected', async () => {
-      await promoteQueued()
+      await promoteDelayedJobs(system)
       const status = await connectionStatus(leafUserId)
       return status.connected === true ? status : undefined
     }, 25_000, 300)
@@ -128,7 +122,7 @@ describe('durable delivery to Leaf', () => {
     expect(result.raven).toBe('pending')
 
     await waitFor('the parked token to be resolved', async () => {
-      await promoteQueued()
+      await promoteDelayedJobs(system)
       return (await parkedKeys()).length === 0
     }, 25_000, 300)
     expect(credentialPosts(leafUserId)).toHaveLength(1)

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 
 import { startWebhookReceiver, verifyRavenConnectSignature, type WebhookReceiver } from '../../examples/webhook-receiver.js'
-import { signWebhook, verifyWebhookSignature } from '../../src/webhooks/signature.js'
+import { signWebhook } from '../../src/webhooks/signature.js'
 import { flowToCallback, outcomeOf, promoteDelayedJobs, useSystem, waitFor } from '../helpers/kit/index.js'
 
 const secret = `whsec_${randomBytes(18).toString('base64url')}`
@@ -153,17 +153,15 @@ describe('disconnect', () => {
 })
 
 describe('Raven-Connect-Signature', () => {
-  it('verifies with the example receiver and the service, and fails on any change', () => {
+  it('verifies with the example receiver, and fails on any change', () => {
     const body = JSON.stringify({ id: 'evt_1', type: 'connection.created', createdAt: new Date().toISOString(), leafUserId: 'u1', data: {} })
     const header = signWebhook(secret, body)
     expect(header).toMatch(/^t=\d+,v1=[0-9a-f]{64}$/)
     expect(verifyRavenConnectSignature(body, header, secret)).toBe(true)
-    expect(verifyWebhookSignature(secret, body, header)).toBe(true)
     expect(verifyRavenConnectSignature(body.replace('u1', 'u2'), header, secret)).toBe(false)
     expect(verifyRavenConnectSignature(body, header, `${secret}x`)).toBe(false)
     const stale = signWebhook(secret, body, Math.floor(Date.now() / 1000) - 3600)
     expect(verifyRavenConnectSignature(body, stale, secret)).toBe(false)
-    expect(verifyWebhookSignature(secret, body, stale)).toBe(false)
     expect(verifyRavenConnectSignature(body, undefined, secret)).toBe(false)
   })
 })
