@@ -8,6 +8,7 @@
  */
 const LAYERS = [
   'infra',
+  'i18n',
   'config',
   'leaf',
   'raven',

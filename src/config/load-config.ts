@@ -1,3 +1,4 @@
+import type { Locale } from '../i18n/locales.js'
 import { envSchema, type ParsedEnv } from './schema.js'
 import { parseRedisTarget } from '../infra/redis-url.js'
 import { checkUpstreamUrl } from './upstream-url.js'
@@ -15,6 +16,16 @@ export type RavenEndpoints =
 
 /** How the service proves itself to Leaf: the API owner's login, or a ready bearer token. */
 export type LeafAuth = { username: string; password: string } | { token: string }
+
+/** What the grower's pages show of the host (APP_NAME, BRAND_LOGO_URL, BRAND_COLOR) and their fallback language. */
+export interface PageSettings {
+  appName: string | undefined
+  /** An https URL; the pages' CSP allows images from its origin only. */
+  logoUrl: string | undefined
+  /** `#rrggbb`, lowercase. */
+  brandColor: string | undefined
+  defaultLocale: Locale
+}
 
 /** The validated configuration. Only `loadConfig` reads the environment; everything else gets this. */
 export interface Config {
@@ -41,6 +52,7 @@ export interface Config {
   rateLimitPerMinute: number
   trustProxy: boolean | number | string
   webhook: { url: string; secret: string } | undefined
+  pages: PageSettings
 }
 
 export class ConfigError extends Error {
@@ -116,6 +128,12 @@ function buildConfig(env: ParsedEnv, problems: string[]): Config {
     rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
     trustProxy: parseTrustProxy(env.TRUST_PROXY),
     webhook: parseWebhook(env, problems),
+    pages: {
+      appName: env.APP_NAME,
+      logoUrl: env.BRAND_LOGO_URL,
+      brandColor: env.BRAND_COLOR,
+      defaultLocale: env.DEFAULT_LOCALE,
+    },
   }
 }
 

@@ -1,5 +1,6 @@
 import { z } from 'zod'
 
+import { LOCALES } from '../i18n/locales.js'
 import { checkUpstreamUrl } from './upstream-url.js'
 
 /** A list in one variable: comma-separated, trimmed, empty items dropped. */
@@ -81,7 +82,37 @@ export const envSchema = z.object({
   TRUST_PROXY: optionalNonEmpty.describe('Express trust proxy: hop count, true/false, or addresses'),
   WEBHOOK_URL: optionalNonEmpty.describe('where to POST connection events (optional)'),
   WEBHOOK_SECRET: optionalNonEmpty.describe('HMAC-SHA256 key that signs webhooks'),
+  APP_NAME: optionalNonEmpty
+    .pipe(z.string().max(60, 'must be at most 60 characters').optional())
+    .describe('the host application\'s name on the grower\'s pages ("Raven is connected to Acme Farms"); unset: "your app" in the page\'s language'),
+  BRAND_LOGO_URL: optionalNonEmpty
+    .pipe(z.string().max(2000, 'must be at most 2000 characters').transform(httpsImageUrl).optional())
+    .describe("optional https URL of the host's logo on the grower's pages (their CSP allows images from that origin only)"),
+  BRAND_COLOR: optionalNonEmpty
+    .pipe(z.string().regex(/^#[0-9a-fA-F]{6}$/, 'must be a colour like #3b6e2a').transform((value) => value.toLowerCase()).optional())
+    .describe("optional accent colour of the grower's pages, #rrggbb; unset: a neutral default"),
+  DEFAULT_LOCALE: z
+    .enum(LOCALES, { error: `must be one of ${LOCALES.join(', ')}` })
+    .default('en')
+    .describe("language of the grower's pages when neither the connect session nor the browser names a supported one"),
 })
+
+/**
+ * The logo is fetched by the grower's browser from a page served over https: a plain-http logo would
+ * be mixed content, and `img-src` is widened to exactly this origin.
+ */
+function httpsImageUrl(value: string, ctx: z.RefinementCtx): string {
+  let url: URL
+  try {
+    url = new URL(value)
+  } catch {
+    ctx.addIssue({ code: 'custom', message: `not an absolute URL (got ${value})` })
+    return z.NEVER
+  }
+  if (url.protocol !== 'https:') ctx.addIssue({ code: 'custom', message: `must be an https URL (got ${url.protocol}//…)` })
+  else if (url.username || url.password) ctx.addIssue({ code: 'custom', message: 'must not carry a user name or password' })
+  return url.href
+}
 
 export type Env = z.input<typeof envSchema>
 export type ParsedEnv = z.output<typeof envSchema>

@@ -1,0 +1,57 @@
+import type { Catalogue } from './en.js'
+
+// Spanish, tuteo (as most farm apps in Latin America and Spain address their users).
+export const es: Catalogue = {
+  'app.fallback': 'tu aplicación',
+  'page.nextStep': 'Qué hacer ahora',
+  'page.logoAlt': 'Logo de la aplicación',
+
+  'connected.heading': 'Raven está conectado con {app}',
+  'connected.body': 'Ahora tus datos de Raven pueden llegar a {app}. No hace falta nada más.',
+  'connected.next': 'Cierra esta página y vuelve a {app}.',
+  'pending.heading': 'Casi listo',
+  'pending.body': 'Raven aceptó. Todavía estamos guardando la conexión; suele tardar menos de un minuto.',
+  'pending.next': 'Cierra esta página y vuelve a {app}. Pronto mostrará Raven como conectado.',
+
+  'reason.access_denied.heading': 'Raven no se conectó',
+  'reason.access_denied.body': 'Elegiste no permitir el acceso en Raven. No se compartió nada.',
+  'reason.access_denied.next': '¿Cambiaste de idea? Vuelve a {app} y conecta Raven otra vez.',
+  'reason.raven_error.heading': 'Raven no pudo terminar',
+  'reason.raven_error.body': 'Raven tuvo un problema mientras iniciabas sesión. No se cambió nada.',
+  'reason.raven_error.next': 'Vuelve a {app} e inténtalo de nuevo en unos minutos.',
+  'reason.expired.heading': 'Se acabó el tiempo de este intento',
+  'reason.expired.body': 'El inicio de sesión tardó más de 15 minutos, o tu navegador no guardó nuestra cookie.',
+  'reason.expired.next': 'Vuelve a {app} y conecta Raven otra vez.',
+  'reason.invalid_request.heading': 'Este enlace ya no funciona',
+  'reason.invalid_request.body': 'Esta conexión ya terminó, o el enlace se cambió o se abrió en otro navegador.',
+  'reason.invalid_request.next': 'Vuelve a {app} y conecta Raven otra vez.',
+  'reason.token_exchange_failed.heading': 'Raven no confirmó la conexión',
+  'reason.token_exchange_failed.body': 'Raven se negó a completar la conexión. No se guardó nada.',
+  'reason.token_exchange_failed.next': 'Vuelve a {app} y conecta Raven otra vez.',
+  'reason.no_refresh_token.heading': 'Raven no dio acceso continuo',
+  'reason.no_refresh_token.body': 'Para mantener tus datos sincronizados hace falta acceso continuo (sin conexión), y Raven no lo dio.',
+  'reason.no_refresh_token.next': 'Vuelve a {app}, conecta Raven otra vez y permite todos los accesos que se piden.',
+  'reason.leaf_rejected.heading': 'No se pudo guardar la conexión',
+  'reason.leaf_rejected.body': 'Raven se conectó, pero la conexión no se pudo guardar.',
+  'reason.leaf_rejected.next': 'Contacta con el soporte de {app} y menciona el código leaf_rejected.',
+  'reason.server_error.heading': 'Algo salió mal de nuestro lado',
+  'reason.server_error.body': 'No se pudo completar la conexión. No se cambió nada.',
+  'reason.server_error.next': 'Vuelve a {app} e inténtalo de nuevo en unos minutos.',
+
+  'link.expired.heading': 'Este enlace caducó o ya se usó',
+  'link.expired.body': 'Por seguridad, los enlaces de conexión funcionan una sola vez y durante pocos minutos.',
+  'link.expired.next': 'Vuelve a {app} y conecta Raven otra vez para recibir un enlace nuevo.',
+  'link.missing.heading': 'Este enlace está incompleto',
+  'link.missing.body': 'Falta una parte del enlace. Quizás se cortó al copiarlo.',
+  'link.missing.next': 'Vuelve a {app} y conecta Raven otra vez para recibir un enlace nuevo.',
+
+  'unavailable.heading': 'Ahora no se puede conectar Raven',
+  'unavailable.body': 'No se cambió nada.',
+  'unavailable.next': 'Vuelve a {app} e inténtalo de nuevo en un minuto.',
+
+  'error.notFound.heading': 'Página no encontrada',
+  'error.badRequest.heading': 'No se pudo atender esta solicitud',
+  'error.server.heading': 'Algo salió mal de nuestro lado',
+  'error.body': 'No se cambió nada.',
+  'error.next': 'Vuelve a {app} e inténtalo de nuevo.',
+}
