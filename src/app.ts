@@ -12,6 +12,7 @@ import { v1ConnectionRoutes } from './connections/v1-routes.js'
 import { consentRoutes } from './consent/routes.js'
 import type { CredentialDelivery } from './delivery/credential-delivery.js'
 import { identifyApiKey, requireApiKey } from './http/api-key.js'
+import { brandStylesheet } from './http/brand-stylesheet.js'
 import { credentialedCors } from './http/cors.js'
 import { finalErrorHandler } from './http/error-handlers.js'
 import { jsonBody } from './http/json-body.js'
@@ -58,10 +59,12 @@ export function buildApp(deps: AppDeps): Express {
   app.set('trust proxy', config.trustProxy)
   app.set('query parser', 'simple')
   app.use(requestContext(logger, metrics))
-  app.use(securityHeaders())
+  // The pages' CSP widens img-src to the origin of BRAND_LOGO_URL, and to nothing else.
+  app.use(securityHeaders(config.pages.logoUrl ? [new URL(config.pages.logoUrl).origin] : []))
   app.use(requestLimits())
 
   app.use(healthRoutes({ redis, raven, metrics, isShuttingDown: deps.isShuttingDown }))
+  app.get('/assets/brand.css', brandStylesheet(config.pages))
   app.use('/assets', express.static(PUBLIC_DIR, { index: false, fallthrough: true, maxAge: '1h' }))
   app.use(sdkRoutes(config.returnToOrigins))
   app.use(openApiRoutes(config.publicBaseUrl))
@@ -86,6 +89,6 @@ export function buildApp(deps: AppDeps): Express {
   app.use('/api', api)
 
   app.use((req, _res, next) => next(problem.notFound('not_found', `No route for ${req.method} ${req.path.slice(0, 100)}.`)))
-  app.use(finalErrorHandler(logger))
+  app.use(finalErrorHandler(logger, config.pages))
   return app
 }

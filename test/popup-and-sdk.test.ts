@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals'
 
 import { renderPopupPage, renderResultPage } from '../src/consent/result-pages.js'
 import type { ConnectOutcome } from '../src/consent/outcome.js'
+import { NEUTRAL_PAGE_CONTEXT } from '../src/http/page-context.js'
 import { decodeEntities } from './helpers/browser.js'
 import { expectNoInlineCode, flowToCallback, mainAttribute, useSystem } from './helpers/kit/index.js'
 
@@ -19,7 +20,7 @@ const outcomes: ConnectOutcome[] = [
 
 describe('the popup end page', () => {
   it.each(outcomes)('for %j: the result page plus popup.js and the exact target origin, nothing inline', (outcome) => {
-    const html = renderPopupPage(outcome, 'https://app.example.test')
+    const html = renderPopupPage(outcome, 'https://app.example.test', NEUTRAL_PAGE_CONTEXT)
     expect(mainAttribute(html, 'data-raven')).toBe(outcome.raven)
     expect(mainAttribute(html, 'data-reason')).toBe(outcome.raven === 'error' ? outcome.reason : undefined)
     expect(mainAttribute(html, 'data-target-origin')).toBe('https://app.example.test')
@@ -28,13 +29,13 @@ describe('the popup end page', () => {
     expect(html).toContain('name="viewport"')
     expectNoInlineCode(html)
     // Same words as the redirect-mode result page, so it reads the same when no opener is there.
-    const heading = /<h1>(.*?)<\/h1>/.exec(renderResultPage(outcome))?.[1]
+    const heading = /<h1>(.*?)<\/h1>/.exec(renderResultPage(outcome, NEUTRAL_PAGE_CONTEXT))?.[1]
     expect(heading).toBeTruthy()
     expect(html).toContain(`<h1>${heading}</h1>`)
   })
 
   it('names no target origin without a returnTo, so popup.js posts nothing', () => {
-    const html = renderPopupPage({ raven: 'connected' }, undefined)
+    const html = renderPopupPage({ raven: 'connected' }, undefined, NEUTRAL_PAGE_CONTEXT)
     expect(mainAttribute(html, 'data-target-origin')).toBeUndefined()
   })
 

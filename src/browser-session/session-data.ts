@@ -1,5 +1,7 @@
 import 'express-session'
 
+import type { Locale } from '../i18n/locales.js'
+
 /** A consent flow lives 15 minutes (contract). */
 export const FLOW_TTL_MS = 15 * 60 * 1000
 /** The browser keeps the Leaf user it connected for one hour after the callback (for /api). */
@@ -12,6 +14,8 @@ export interface FlowRecord {
   nonce?: string
   returnTo?: string
   mode: 'redirect' | 'popup'
+  /** The language of this flow's pages (the connect session's `locale`), when the host named one. */
+  locale?: Locale
   leafUserId: string
   /** The connect session (POST /v1/connect-sessions) this flow came from: names it in logs and webhooks. */
   connectSessionId: string

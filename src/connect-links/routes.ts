@@ -25,7 +25,7 @@ export function connectLinkRoutes(deps: ConnectLinkRouteDeps): Router {
     const returnTo = body.returnTo === undefined ? undefined : checkReturnTo(body.returnTo, deps.config.returnToOrigins)
     const leafUserId = await resolveLeafUser(deps.leaf, body)
     const { token, record } = await deps.connectLinks.create(
-      { leafUserId, mode: body.mode ?? 'redirect', ...(returnTo ? { returnTo } : {}) },
+      { leafUserId, mode: body.mode ?? 'redirect', ...(returnTo ? { returnTo } : {}), ...(body.locale ? { locale: body.locale } : {}) },
       deps.config.connectSessionTtlSeconds,
     )
     log.info({ reqId: req.id, connectSessionId: record.id, leafUserId, apiKey: req.apiKeyId }, 'connect session created')

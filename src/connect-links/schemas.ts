@@ -1,5 +1,6 @@
 import { z } from 'zod'
 
+import { LOCALES } from '../i18n/locales.js'
 import { emailSchema, externalIdSchema, leafUserIdSchema, nameSchema } from '../http/params.js'
 
 /*
@@ -15,6 +16,7 @@ export const createConnectSessionBody = z
     email: emailSchema.optional(),
     returnTo: z.string().optional(),
     mode: z.enum(['redirect', 'popup']).optional(),
+    locale: z.enum(LOCALES).optional().describe("The language of the service's pages for this flow."),
   })
   .refine((body) => (body.leafUserId === undefined) !== (body.externalId === undefined), {
     message: 'give exactly one of leafUserId or externalId',

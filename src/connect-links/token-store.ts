@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto'
 
+import type { Locale } from '../i18n/locales.js'
 import { redisKeys } from '../infra/keys.js'
 import type { Redis } from '../infra/redis.js'
 
@@ -9,6 +10,8 @@ export interface ConnectLink {
   leafUserId: string
   returnTo?: string
   mode: 'redirect' | 'popup'
+  /** The language of the flow's pages, when the host named one. */
+  locale?: Locale
   createdAt: string
   expiresAt: string
 }

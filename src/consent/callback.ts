@@ -5,6 +5,7 @@ import { takeFlow } from '../browser-session/flows.js'
 import type { FlowRecord } from '../browser-session/session-data.js'
 import type { Config } from '../config/load-config.js'
 import type { CredentialDelivery } from '../delivery/credential-delivery.js'
+import { pageContextOf } from '../http/page-context.js'
 import type { Logger } from '../infra/logger.js'
 import type { Metrics } from '../infra/metrics.js'
 import { onlyValue, rawQueryOf } from '../infra/query-params.js'
@@ -84,16 +85,18 @@ export function callbackHandler(deps: CallbackDeps) {
       { reqId: req.id, connectSessionId: flow?.connectSessionId, leafUserId: flow?.leafUserId, result: outcome.raven, reason },
       'flow finished',
     )
+    // A page of a known flow speaks the flow's language; without one, the browser's.
+    const page = pageContextOf(req, deps.config.pages, flow?.locale)
     if (flow?.mode === 'popup') {
       const targetOrigin = flow.returnTo ? new URL(flow.returnTo).origin : undefined
-      res.status(outcomeStatus(outcome)).type('html').send(renderPopupPage(outcome, targetOrigin))
+      res.status(outcomeStatus(outcome)).type('html').send(renderPopupPage(outcome, targetOrigin, page))
       return
     }
     if (flow?.returnTo) {
       res.redirect(303, returnToWithOutcome(flow.returnTo, outcome))
       return
     }
-    res.status(outcomeStatus(outcome)).type('html').send(renderResultPage(outcome))
+    res.status(outcomeStatus(outcome)).type('html').send(renderResultPage(outcome, page))
   }
 }
 

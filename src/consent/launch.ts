@@ -7,6 +7,7 @@ import { sessionCookieName } from '../browser-session/session-middleware.js'
 import type { Config } from '../config/load-config.js'
 import type { ConnectLinkStore } from '../connect-links/token-store.js'
 import { renderUnavailablePage } from '../http/html-page.js'
+import { pageContextOf } from '../http/page-context.js'
 import type { Logger } from '../infra/logger.js'
 import type { Metrics } from '../infra/metrics.js'
 import { onlyValue, rawQueryOf } from '../infra/query-params.js'
@@ -30,22 +31,24 @@ export function launchHandler(deps: LaunchDeps) {
   const log = deps.logger.child({ module: 'launch' })
   const sessionCookie = sessionCookieName(deps.config)
   return async (req: Request, res: Response): Promise<void> => {
+    // No flow yet: the pages here follow the browser's languages (Accept-Language), else DEFAULT_LOCALE.
+    const page = pageContextOf(req, deps.config.pages)
     const token = onlyValue(rawQueryOf(req.originalUrl), 'session')
     if (token === undefined) {
-      res.status(400).type('html').send(renderLaunchErrorPage('missing_link'))
+      res.status(400).type('html').send(renderLaunchErrorPage('missing_link', page))
       return
     }
     // Resolve Raven before spending the token: a Raven outage must not burn the grower's link.
     try {
       await deps.raven.getConfiguration()
     } catch {
-      res.status(503).setHeader('Retry-After', '30').type('html').send(renderUnavailablePage())
+      res.status(503).setHeader('Retry-After', '30').type('html').send(renderUnavailablePage(page))
       return
     }
     const link = await deps.connectLinks.consume(token)
     if (!link) {
       log.info({ reqId: req.id }, 'launch refused: unknown, used or expired connect token')
-      res.status(410).type('html').send(renderLaunchErrorPage('invalid_link'))
+      res.status(410).type('html').send(renderLaunchErrorPage('invalid_link', page))
       return
     }
 
@@ -59,6 +62,7 @@ export function launchHandler(deps: LaunchDeps) {
       ...(nonce ? { nonce } : {}),
       ...(link.returnTo ? { returnTo: link.returnTo } : {}),
       mode: link.mode,
+      ...(link.locale ? { locale: link.locale } : {}),
       leafUserId: link.leafUserId,
       connectSessionId: link.id,
     })

@@ -1,10 +1,12 @@
 import type { ErrorRequestHandler, Request } from 'express'
 
+import type { PageSettings } from '../config/load-config.js'
 import type { Logger } from '../infra/logger.js'
 import { isRedisUnavailable } from '../infra/redis.js'
 import { isLeafError } from '../leaf/errors.js'
 import { renderErrorPage, renderUnavailablePage } from './html-page.js'
 import { leafProblem } from './leaf-problem.js'
+import { NEUTRAL_PAGE_SETTINGS, pageContextOf } from './page-context.js'
 import { ProblemError, problem, sendProblem } from './problem.js'
 
 /** The grower's browser navigates to these: errors there are pages, everywhere else problem+json. */
@@ -15,7 +17,7 @@ export function isBrowserRoute(req: Request): boolean {
 }
 
 /** Browser routes answer errors with a readable page, never JSON, a stack trace or Express's page. */
-export function browserErrorHandler(logger: Logger): ErrorRequestHandler {
+export function browserErrorHandler(logger: Logger, pages: PageSettings = NEUTRAL_PAGE_SETTINGS): ErrorRequestHandler {
   return (err, req, res, next) => {
     if (res.headersSent) return next(err)
     const answer = toProblem(err)
@@ -24,7 +26,8 @@ export function browserErrorHandler(logger: Logger): ErrorRequestHandler {
     // browser navigating gets the page. Both carry Retry-After.
     if (answer.status === 429 && req.accepts(['application/problem+json', 'html']) !== 'html') return sendProblem(res, answer)
     for (const [name, value] of Object.entries(answer.headers)) res.setHeader(name, value)
-    const page = answer.status === 503 ? renderUnavailablePage() : renderErrorPage(answer.status)
+    const context = pageContextOf(req, pages)
+    const page = answer.status === 503 ? renderUnavailablePage(context) : renderErrorPage(answer.status, undefined, context)
     res.status(answer.status).setHeader('Cache-Control', 'no-store').type('html').send(page)
   }
 }
@@ -33,8 +36,8 @@ export function browserErrorHandler(logger: Logger): ErrorRequestHandler {
  * The last handler of the app: errors raised before any router (request limits, malformed URLs) are
  * rendered for the kind of route the request was aimed at.
  */
-export function finalErrorHandler(logger: Logger): ErrorRequestHandler {
-  const browser = browserErrorHandler(logger)
+export function finalErrorHandler(logger: Logger, pages: PageSettings = NEUTRAL_PAGE_SETTINGS): ErrorRequestHandler {
+  const browser = browserErrorHandler(logger, pages)
   const json = problemErrorHandler(logger)
   return (err, req, res, next) => (isBrowserRoute(req) ? browser(err, req, res, next) : json(err, req, res, next))
 }

@@ -1,74 +1,115 @@
 /*
  * The one layout of every page the service shows the grower (result, popup end, expired link,
- * unavailable, error pages, and the pages the Node server writes itself for unparseable requests).
+ * unavailable, error pages, and the pages the Node server writes itself for unparseable requests), in
+ * the page's language and with the host's name, logo and colour.
  */
+import { translator } from '../i18n/messages.js'
+import { NEUTRAL_PAGE_CONTEXT, type PageContext } from './page-context.js'
+import { outcomeIcon, type PageVisual } from './page-icons.js'
+
+export type { PageContext } from './page-context.js'
+export type { PageVisual } from './page-icons.js'
 
 /** Escapes text for HTML element content and double-quoted attributes. */
 export function escapeHtml(value: string): string {
   return value.replace(/[&<>"'`=/]/g, (char) => `&#${char.charCodeAt(0)};`)
 }
 
+/** A page's words, already in its language. */
 export interface PageOptions {
-  title: string
   heading: string
   paragraphs: string[]
+  /** The one thing the grower should do now, set apart under "What to do next". */
+  nextStep: string
+  visual: PageVisual
   /** Attributes for <main>, e.g. data-raven; values are escaped here. */
   mainAttributes?: Record<string, string>
   /** Scripts from this origin only: the CSP forbids inline script. */
   scripts?: string[]
-  tone: 'success' | 'error' | 'info'
 }
 
-/** The one layout every grower-facing page uses: small, readable on a phone, no inline script or style. */
-export function renderPage(options: PageOptions): string {
+/**
+ * The one layout every grower-facing page uses: readable on a phone, light or dark, landmarks for
+ * screen readers (a banner with the host's brand, the main card), no inline script or style: the
+ * accent colour comes from /assets/brand.css.
+ */
+export function renderPage(options: PageOptions, context: PageContext = NEUTRAL_PAGE_CONTEXT): string {
+  const t = translator(context.locale, context.settings.appName)
   const attributes = Object.entries(options.mainAttributes ?? {})
     .map(([name, value]) => ` ${name}="${escapeHtml(value)}"`)
     .join('')
   const scripts = (options.scripts ?? []).map((src) => `<script type="module" src="${escapeHtml(src)}"></script>`).join('')
   const paragraphs = options.paragraphs.map((text) => `<p>${escapeHtml(text)}</p>`).join('\n      ')
   return `<!doctype html>
-<html lang="en">
+<html lang="${escapeHtml(context.locale)}">
   <head>
     <meta charset="utf-8">
     <meta name="viewport" content="width=device-width, initial-scale=1">
     <meta name="robots" content="noindex">
-    <title>${escapeHtml(options.title)}</title>
+    <meta name="color-scheme" content="light dark">
+    <title>${escapeHtml(options.heading)}</title>
     <link rel="icon" href="data:,">
     <link rel="stylesheet" href="/assets/page.css">
+    <link rel="stylesheet" href="/assets/brand.css">
     ${scripts}
   </head>
   <body>
-    <main class="card tone-${options.tone}"${attributes}>
+    ${brandHeader(context, t('page.logoAlt'))}
+    <main class="card outcome-${options.visual}"${attributes}>
+      ${outcomeIcon(options.visual)}
       <h1>${escapeHtml(options.heading)}</h1>
       ${paragraphs}
+      <section class="next-step" aria-labelledby="next-step-title">
+        <h2 id="next-step-title">${escapeHtml(t('page.nextStep'))}</h2>
+        <p>${escapeHtml(options.nextStep)}</p>
+      </section>
     </main>
   </body>
 </html>
 `
 }
 
+/** The host's logo and name above the card; nothing when neither is configured. */
+function brandHeader(context: PageContext, logoAlt: string): string {
+  const { appName, logoUrl } = context.settings
+  if (!appName && !logoUrl) return ''
+  // With the name written beside it the logo is decorative (alt=""), so a screen reader says it once.
+  const logo = logoUrl ? `<img class="brand-logo" src="${escapeHtml(logoUrl)}" alt="${appName ? '' : escapeHtml(logoAlt)}" height="40">` : ''
+  const name = appName ? `<span class="brand-name">${escapeHtml(appName)}</span>` : ''
+  return `<header class="brand">${logo}${name}</header>`
+}
+
 /** Redis or Raven unreachable: nothing was changed, try again. */
-export function renderUnavailablePage(): string {
-  return renderPage({
-    title: 'Temporarily unavailable',
-    heading: 'Connecting Raven is temporarily unavailable',
-    paragraphs: ['Nothing was changed. Please go back to the app and try again in a minute.'],
-    mainAttributes: { 'data-raven': 'error', 'data-reason': 'server_error' },
-    tone: 'error',
-  })
+export function renderUnavailablePage(context: PageContext = NEUTRAL_PAGE_CONTEXT): string {
+  const t = translator(context.locale, context.settings.appName)
+  return renderPage(
+    {
+      heading: t('unavailable.heading'),
+      paragraphs: [t('unavailable.body')],
+      nextStep: t('unavailable.next'),
+      visual: 'error',
+      mainAttributes: { 'data-raven': 'error', 'data-reason': 'server_error' },
+    },
+    context,
+  )
 }
 
 /**
  * Anything unexpected on a browser route: never a stack trace or the framework's default page. With
- * `reason`, the page also carries the flow result machine-readably (data-raven="error").
+ * `reason`, the page also carries the flow result machine-readably (data-raven="error"). Without a
+ * context (the raw server's parser errors) it is English and unbranded.
  */
-export function renderErrorPage(status: number, reason?: 'invalid_request' | 'server_error'): string {
-  const heading = status === 404 ? 'Page not found' : status < 500 ? 'This request could not be handled' : 'Something went wrong on our side'
-  return renderPage({
-    title: heading,
-    heading,
-    paragraphs: ['Go back to the app and try again.'],
-    ...(reason ? { mainAttributes: { 'data-raven': 'error', 'data-reason': reason } } : {}),
-    tone: 'error',
-  })
+export function renderErrorPage(status: number, reason?: 'invalid_request' | 'server_error', context: PageContext = NEUTRAL_PAGE_CONTEXT): string {
+  const t = translator(context.locale, context.settings.appName)
+  const heading = status === 404 ? t('error.notFound.heading') : status < 500 ? t('error.badRequest.heading') : t('error.server.heading')
+  return renderPage(
+    {
+      heading,
+      paragraphs: [t('error.body')],
+      nextStep: t('error.next'),
+      visual: 'error',
+      ...(reason ? { mainAttributes: { 'data-raven': 'error', 'data-reason': reason } } : {}),
+    },
+    context,
+  )
 }

@@ -1,8 +1,11 @@
 import type { RequestHandler } from 'express'
 import helmet from 'helmet'
 
-/** Helmet with a strict CSP: no inline script anywhere, no framing, no referrer. */
-export function securityHeaders(): RequestHandler {
+/**
+ * Helmet with a strict CSP: no inline script anywhere, no framing, no referrer. `imageOrigins` are the
+ * only other origins images may come from (BRAND_LOGO_URL's).
+ */
+export function securityHeaders(imageOrigins: string[] = []): RequestHandler {
   return helmet({
     contentSecurityPolicy: {
       useDefaults: false,
@@ -10,7 +13,7 @@ export function securityHeaders(): RequestHandler {
         defaultSrc: ["'none'"],
         scriptSrc: ["'self'"],
         styleSrc: ["'self'"],
-        imgSrc: ["'self'", 'data:'],
+        imgSrc: ["'self'", 'data:', ...imageOrigins],
         connectSrc: ["'self'"],
         formAction: ["'self'"],
         baseUri: ["'none'"],
