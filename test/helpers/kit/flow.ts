@@ -9,7 +9,7 @@ import type { TestSystem } from '../system.js'
 export type Decision = 'allow' | 'decline'
 
 /** The connect session's body (the wire type: a renamed field breaks the build), plus how to run the flow. */
-export interface FlowOptions extends Pick<CreateConnectSessionBody, 'returnTo' | 'mode'> {
+export interface FlowOptions extends Pick<CreateConnectSessionBody, 'returnTo' | 'mode' | 'locale'> {
   /** The browser to run in; default a new one. */
   browser?: TestBrowser
   /** Default: a new Leaf user at the Leaf sandbox. */
@@ -60,6 +60,7 @@ export async function launchFlow(system: TestSystem, options: FlowOptions = {}):
     leafUserId,
     ...(options.returnTo ? { returnTo: options.returnTo } : {}),
     ...(options.mode ? { mode: options.mode } : {}),
+    ...(options.locale ? { locale: options.locale } : {}),
   }
   const session = await system.createConnectSession(body)
   const authorizeUrl = await launch(browser, session.connectUrl)

@@ -3,7 +3,7 @@
 // (and run delayed jobs now), one system per file.
 export { callbackWith, consent, consentUpToCallback, flowToCallback, launch, launchFlow } from './flow.js'
 export type { Decision, FlowAtCallback, FlowOptions, LaunchedFlow } from './flow.js'
-export { expectErrorPage, expectNoInlineCode, mainAttribute, outcomeOf } from './outcome.js'
+export { expectErrorPage, expectNoInlineCode, htmlLang, mainAttribute, outcomeOf, pageText } from './outcome.js'
 export type { Outcome } from './outcome.js'
 export { expectNoInternals, expectProblem } from './problem.js'
 export { promoteDelayedJobs } from './jobs.js'

@@ -41,3 +41,14 @@ export function expectNoInlineCode(html: string): void {
   expect(html).not.toMatch(/\son[a-z]+\s*=/i)
   expect(html).not.toMatch(/<style|\sstyle\s*=/i)
 }
+
+/** The text a reader sees on a page: tags dropped (with <head>), entities decoded, spaces collapsed. */
+export function pageText(html: string): string {
+  const body = html.replace(/<head>[\s\S]*?<\/head>/i, ' ')
+  return decodeEntities(body.replace(/<[^>]*>/g, ' ')).replace(/\s+/g, ' ').trim()
+}
+
+/** The page's language: its `<html lang>`. */
+export function htmlLang(html: string): string | undefined {
+  return /<html[^>]*\slang="([^"]*)"/.exec(html)?.[1]
+}
