@@ -115,6 +115,36 @@ describe('loadConfig', () => {
     )
   })
 
+  it('reads the page settings: APP_NAME, an https BRAND_LOGO_URL, a #rrggbb BRAND_COLOR, a supported DEFAULT_LOCALE', () => {
+    expect(loadConfig(valid).pages).toEqual({ appName: undefined, logoUrl: undefined, brandColor: undefined, defaultLocale: 'en' })
+    const config = loadConfig({
+      ...valid,
+      APP_NAME: ' Acme Farms ',
+      BRAND_LOGO_URL: 'https://cdn.acme.example/logo.svg',
+      BRAND_COLOR: '#2F6B3A',
+      DEFAULT_LOCALE: 'pt-BR',
+    })
+    expect(config.pages).toEqual({ appName: 'Acme Farms', logoUrl: 'https://cdn.acme.example/logo.svg', brandColor: '#2f6b3a', defaultLocale: 'pt-BR' })
+  })
+
+  it.each([
+    ['BRAND_LOGO_URL', 'http://cdn.acme.example/logo.svg', /must be an https URL/],
+    ['BRAND_LOGO_URL', 'http://localhost/logo.svg', /must be an https URL/],
+    ['BRAND_LOGO_URL', 'logo.svg', /not an absolute URL/],
+    ['BRAND_LOGO_URL', 'https://user:pw@cdn.acme.example/logo.svg', /user name or password/],
+    ['BRAND_COLOR', 'red', /#3b6e2a/],
+    ['BRAND_COLOR', '#abc', /#3b6e2a/],
+    ['BRAND_COLOR', '#12345g', /#3b6e2a/],
+    ['DEFAULT_LOCALE', 'pt', /en, pt-BR, es, fr/],
+    ['DEFAULT_LOCALE', 'de', /en, pt-BR, es, fr/],
+    ['APP_NAME', 'x'.repeat(61), /at most 60/],
+  ])('refuses %s=%s in one line naming the variable', (name, value, message) => {
+    const lines = problems({ ...valid, [name]: value })
+    expect(lines).toHaveLength(1)
+    expect(lines[0]).toMatch(new RegExp(`^config: ${name}: `))
+    expect(lines[0]).toMatch(message)
+  })
+
   it('splits lists and normalizes origins; keeps every session secret in order', () => {
     const config = loadConfig({
       ...valid,
