@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -177,4 +178,33 @@ export async function screenshot(page: Page, name: string): Promise<string> {
 /** True when the page fits its viewport's width (no sideways scrolling on a phone). */
 export function fitsWidth(page: Page): Promise<boolean> {
   return page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)
+}
+
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8')
+
+/** One axe-core finding, reduced to what a failing test should print. */
+export interface AxeViolation {
+  id: string
+  impact: string | null | undefined
+  help: string
+  targets: string[]
+}
+
+/**
+ * Runs axe-core (WCAG 2.x A/AA and best practices) on the page as it is now: contrast, landmarks,
+ * headings, names, language. Injected through the DevTools protocol, which the page's CSP does not
+ * govern, so the page keeps its real CSP while it is checked.
+ */
+export async function axeViolations(page: Page): Promise<AxeViolation[]> {
+  await page.evaluate(axeSource)
+  return page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run: (context: Document, options: object) => Promise<{ violations: Array<{ id: string; impact?: string | null; help: string; nodes: Array<{ target: unknown[] }> }> }> } }).axe
+    const results = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] } })
+    return results.violations.map((violation) => ({
+      id: violation.id,
+      impact: violation.impact,
+      help: violation.help,
+      targets: violation.nodes.map((node) => node.target.join(' ')),
+    }))
+  })
 }
