@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url'
 
 import express, { type Express, type NextFunction, type Request, type Response } from 'express'
 
-import { renderHostPage, renderHostErrorPage, type HostPageModel } from './host-page.js'
+import { DEMO_LOCALES, renderHostPage, renderHostErrorPage, type DemoLocale, type HostPageModel } from './host-page.js'
 
 /*
  * The demo host app: it plays the company's web app that embeds "Connect Raven". A grower is signed
@@ -29,6 +29,9 @@ export interface HostAppOptions {
 
 export const DEMO_GROWER: DemoGrower = { externalId: 'demo-grower', name: 'Demo Grower', email: 'grower@example.com' }
 
+/** What the demo tells raven-connect about the host (APP_NAME, BRAND_COLOR): its pages then wear this brand. */
+export const DEMO_BRAND = { appName: 'Acme Farm Records', color: '#2f6b2f' }
+
 const PUBLIC_DIR = fileURLToPath(new URL('./public/', import.meta.url))
 
 type ConnectionStatus =
@@ -41,6 +44,8 @@ export function createHostApp(options: HostAppOptions): Express {
   const serviceOrigin = new URL(options.serviceUrl).origin
   // The company's own mapping of its grower to a Leaf user, learned from the first connect session.
   let leafUserId: string | undefined
+  // The language switch: the `locale` of the next connect sessions; unset, the grower's browser decides.
+  let locale: DemoLocale | undefined
 
   async function callService(method: string, path: string, body?: unknown): Promise<globalThis.Response> {
     return fetch(`${options.serviceUrl}${path}`, {
@@ -58,6 +63,7 @@ export function createHostApp(options: HostAppOptions): Express {
       email: grower.email,
       returnTo: `${origin}/`,
       mode,
+      ...(locale ? { locale } : {}),
     })
     if (res.status !== 201) throw new Error(`raven-connect answered ${res.status} to POST /v1/connect-sessions: ${await problemCode(res)}`)
     const session = (await res.json()) as { connectUrl: string; leafUserId: string }
@@ -77,6 +83,7 @@ export function createHostApp(options: HostAppOptions): Express {
         via: singleQuery(req, 'via'),
       },
       leafUserId,
+      locale,
     }
     if (!leafUserId) return model
     const id = encodeURIComponent(leafUserId)
@@ -140,6 +147,13 @@ export function createHostApp(options: HostAppOptions): Express {
     } catch (err) {
       res.status(502).json({ error: err instanceof Error ? err.message : String(err) })
     }
+  })
+
+  // The language switch: a form with one button per language (no script), remembered for this demo run.
+  app.post('/language', sameOrigin, express.urlencoded({ extended: false, limit: '1kb' }), (req, res) => {
+    const chosen: unknown = req.body?.locale
+    locale = DEMO_LOCALES.find((candidate) => candidate.code === chosen)?.code
+    res.redirect(303, '/')
   })
 
   app.post('/disconnect', sameOrigin, async (_req, res) => {

@@ -11,11 +11,23 @@ export interface HostEvent {
   headers: unknown
 }
 
+/** The languages of raven-connect's pages (contract: `locale` on POST /v1/connect-sessions), named in themselves. */
+export const DEMO_LOCALES = [
+  { code: 'en', label: 'English' },
+  { code: 'pt-BR', label: 'Português (Brasil)' },
+  { code: 'es', label: 'Español' },
+  { code: 'fr', label: 'Français' },
+] as const
+
+export type DemoLocale = (typeof DEMO_LOCALES)[number]['code']
+
 export interface HostPageModel {
   grower: DemoGrower
   serviceUrl: string
   query: { raven?: string; reason?: string; popup?: string; notice?: string; via?: string }
   leafUserId: string | undefined
+  /** The `locale` the next connect sessions are created with; undefined: the browser's languages decide. */
+  locale?: DemoLocale | undefined
   status?:
     | { connected: true; pending: false; status: string; credentialId: string; createdTime: string; scopes: string[] }
     | { connected: false; pending: boolean }
@@ -90,6 +102,19 @@ function statusBlock(model: HostPageModel): string {
         </dl>`
 }
 
+/** One button per language; the pressed one is what the next connect session asks raven-connect to speak. */
+function languageSwitch(current: DemoLocale | undefined): string {
+  const button = (code: string, label: string, lang?: string) =>
+    `<button type="submit" name="locale" value="${esc(code)}" class="chip" aria-pressed="${current === code || (!current && code === '') ? 'true' : 'false'}"${lang ? ` lang="${esc(lang)}"` : ''}>${esc(label)}</button>`
+  return `<form method="post" action="/language" class="language-switch" aria-labelledby="language-heading">
+          <p id="language-heading" class="hint">Language of raven-connect’s pages for the next connection:</p>
+          <div class="chips">
+            ${button('', 'Browser’s language')}
+            ${DEMO_LOCALES.map(({ code, label }) => button(code, label, code)).join('\n            ')}
+          </div>
+        </form>`
+}
+
 function eventsBlock(model: HostPageModel): string {
   const events = model.events ?? []
   if (events.length === 0) return '<p class="hint">No events yet. Leaf records one each time it uses the Raven credential.</p>'
@@ -135,6 +160,7 @@ export function renderHostPage(model: HostPageModel): string {
           ${disconnect}
         </div>
         <p id="popup-note" class="hint" role="status" hidden></p>
+        ${languageSwitch(model.locale)}
       </section>
       <section class="panel" aria-labelledby="events-heading">
         <h2 id="events-heading">Troubleshooting</h2>

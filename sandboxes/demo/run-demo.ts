@@ -5,7 +5,7 @@ import { pathToFileURL } from 'node:url'
 import { startLeafSandbox, type LeafSandbox } from '../leaf/server.js'
 import { DEFAULT_GROWER, startRavenSandbox, type RavenSandbox } from '../raven/server.js'
 import { RedisNotInstalledError, startRedisServer } from '../redis/throwaway-redis.js'
-import { DEMO_GROWER, createHostApp } from './host-app.js'
+import { DEMO_BRAND, DEMO_GROWER, createHostApp } from './host-app.js'
 import { isAddressInUse, listenOn, pickPort, startServiceProcess } from './service-process.js'
 
 /*
@@ -124,6 +124,9 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
         LEAF_USERNAME: leafLogin.username,
         LEAF_PASSWORD: leafLogin.password,
         TOKEN_ENCRYPTION_KEY: secrets.tokenEncryptionKey,
+        // The host's brand on raven-connect's pages. No BRAND_LOGO_URL: the demo serves nothing over https.
+        APP_NAME: DEMO_BRAND.appName,
+        BRAND_COLOR: DEMO_BRAND.color,
         LOG_LEVEL: options.logLevel ?? 'warn',
       },
     })

@@ -81,9 +81,14 @@ export async function hostConnectUrl(context: BrowserContext, demo: Demo): Promi
 
 export type PageRun<T> = (page: Page, problems: PageProblems, context: BrowserContext) => Promise<T>
 
+export interface ContextOptions {
+  /** The browser's language (navigator.language and Accept-Language), e.g. 'pt-BR'; default en-US. */
+  locale?: string
+}
+
 /** Runs `run` on a new page in a new desktop-sized context, closing the context afterwards. */
-export async function withContextPage<T>(browser: Browser, run: PageRun<T>): Promise<T> {
-  const context = await browser.newContext({ viewport: { width: 1100, height: 800 } })
+export async function withContextPage<T>(browser: Browser, run: PageRun<T>, options: ContextOptions = {}): Promise<T> {
+  const context = await browser.newContext({ viewport: { width: 1100, height: 800 }, ...(options.locale ? { locale: options.locale } : {}) })
   try {
     const { page, problems } = await newPage(context)
     return await run(page, problems, context)
@@ -96,7 +101,7 @@ export interface DemoInChromium {
   /** The running demo (host app, raven-connect, sandboxes): usable inside tests. */
   demo: Demo
   /** Runs `run` on a new page in a new context of the file's Chromium. */
-  withPage<T>(run: PageRun<T>): Promise<T>
+  withPage<T>(run: PageRun<T>, options?: ContextOptions): Promise<T>
 }
 
 /** Starts the demo and Chromium (in parallel) before the file's tests and closes both after them. */
@@ -114,9 +119,9 @@ export function useDemoInChromium(options: LaunchOptions = {}): DemoInChromium {
   }, BROWSER_TEST_TIMEOUT_MS)
   return {
     demo: demo.proxy,
-    withPage(run) {
+    withPage(run, options) {
       if (!browser) throw new Error('Chromium is not running: use withPage inside a test')
-      return withContextPage(browser, run)
+      return withContextPage(browser, run, options)
     },
   }
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it, jest } from '@jest/globals'
 import type { Page } from 'playwright-core'
 
+import { DEMO_BRAND } from '../../sandboxes/demo/host-app.js'
 import { BROWSER_TEST_TIMEOUT_MS, demoLeafUserId, expectCleanRun, fitsWidth, openConnectLinkOnPhone, resultHeading, signInAndDecide, useDemoInChromium, watch, type PageProblems } from './chromium.js'
 
 jest.setTimeout(BROWSER_TEST_TIMEOUT_MS)
@@ -116,8 +117,8 @@ describe('Connect Raven in a real browser, popup mode (the browser SDK)', () => 
       const main = page.locator('main')
       await expect(main.getAttribute('data-raven')).resolves.toBe('connected')
       await expect(main.getAttribute('data-target-origin')).resolves.toBe(demo.hostUrl)
-      await expect(page.locator('h1').textContent()).resolves.toBe('Raven is connected')
-      await expect(main.textContent()).resolves.toContain('return to the app')
+      await expect(page.locator('h1').textContent()).resolves.toBe(`Raven is connected to ${DEMO_BRAND.appName}`)
+      await expect(main.textContent()).resolves.toContain(`go back to ${DEMO_BRAND.appName}`)
       expect(page.isClosed()).toBe(false)
       await expect(fitsWidth(page)).resolves.toBe(true)
       await expectCleanRun(page, 'popup-end-page-no-opener-phone', problems)
