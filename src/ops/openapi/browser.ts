@@ -106,6 +106,14 @@ const staticPaths: Record<string, Json> = {
       responses: { '200': { description: 'JavaScript module', content: { 'text/javascript': { schema: { type: 'string' } } } } },
     },
   },
+  '/assets/brand.css': {
+    get: {
+      tags: ['grower browser'],
+      operationId: 'getBrandStylesheet',
+      summary: "The pages' accent colour (BRAND_COLOR, or a neutral default) as a CSS custom property",
+      responses: { '200': { description: 'Stylesheet', content: { 'text/css': { schema: { type: 'string' } } } } },
+    },
+  },
   '/assets/{file}': {
     get: {
       tags: ['grower browser'],
