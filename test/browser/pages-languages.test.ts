@@ -59,6 +59,8 @@ async function expectPageShown(page: Page, shown: PreviewPage, locale: Locale): 
   // The logo came from its https origin (answered in the browser) and rendered.
   await expect(page.locator('img.brand-logo').evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0)).resolves.toBe(true)
   await expect(page.locator('img.brand-logo').getAttribute('src')).resolves.toBe(LOGO)
+  // BRAND_COLOR reached the page through /assets/brand.css (the CSP allows no inline style).
+  await expect(main.evaluate((element) => getComputedStyle(element).borderTopColor)).resolves.toBe('rgb(138, 43, 226)')
   await expect(fitsWidth(page)).resolves.toBe(true)
 }
 
