@@ -1,6 +1,6 @@
 import { compose } from './compose.js'
 import { ConfigError, loadConfig, type Config } from './config/load-config.js'
-import { createHardenedServer } from './http/server-hardening.js'
+import { SERVER_LIMITS, createHardenedServer } from './http/server-hardening.js'
 import { settleWithin } from './infra/async.js'
 import { createLogger, type Logger } from './infra/logger.js'
 import { checkEvictionPolicy, connectRedis } from './infra/redis.js'
@@ -27,7 +27,7 @@ async function main(): Promise<void> {
   service.startWorker()
 
   // Tightened timeouts and parser-error answers live in http/server-hardening.ts (the tests use it too).
-  const server = createHardenedServer(service.app)
+  const server = createHardenedServer(service.app, SERVER_LIMITS, config.pages)
   server.listen(config.port, () => {
     logger.info({ port: config.port, publicBaseUrl: config.publicBaseUrl }, 'raven-connect listening')
   })

@@ -9,7 +9,7 @@ import { en } from '../src/i18n/catalogues/en.js'
 import { LOCALES, type Locale } from '../src/i18n/locales.js'
 import { CATALOGUES } from '../src/i18n/messages.js'
 import { pickLocale } from '../src/i18n/negotiate.js'
-import { expectNoInlineCode, flowToCallback, htmlLang, mainAttribute, pageText, useSystem } from './helpers/kit/index.js'
+import { expectNoInlineCode, flowToCallback, htmlLang, mainAttribute, pageText, parseRaw, rawRequest, useSystem } from './helpers/kit/index.js'
 
 // The grower's pages in four languages: the catalogues are complete, every page is written in the
 // language the contract's order picks (the flow's locale, else Accept-Language, else DEFAULT_LOCALE),
@@ -175,6 +175,15 @@ describe('the language of the pages, over HTTP', () => {
     expect(answer.status).toBe(410)
     expect(htmlLang(answer.body)).toBe('fr')
     expect(pageText(answer.body)).toContain('Ce lien a expiré ou a déjà été utilisé')
+  })
+
+  it("the pages Node's parser answers itself follow Accept-Language too, else DEFAULT_LOCALE", async () => {
+    const big = 'x'.repeat(20 * 1024)
+    const withSpanish = parseRaw(await rawRequest(system, `GET /connect/raven/callback HTTP/1.1\r\nHost: x\r\nAccept-Language: es-AR, en;q=0.5\r\nX-Big: ${big}\r\n\r\n`))
+    const withNone = parseRaw(await rawRequest(system, `GET /connect/raven/callback HTTP/1.1\r\nHost: x\r\nX-Big: ${big}\r\n\r\n`))
+    expect([withSpanish.status, htmlLang(withSpanish.body), mainAttribute(withSpanish.body, 'data-reason')]).toEqual([431, 'es', 'invalid_request'])
+    expect([withNone.status, htmlLang(withNone.body), mainAttribute(withNone.body, 'data-reason')]).toEqual([431, 'fr', 'invalid_request'])
+    expect(pageText(withSpanish.body)).toContain(CATALOGUES.es['error.badRequest.heading'])
   })
 
   it('refuses a locale the service does not speak, with 400 problem+json', async () => {

@@ -15,6 +15,17 @@ export const NEUTRAL_PAGE_SETTINGS: PageSettings = { appName: undefined, logoUrl
 export const NEUTRAL_PAGE_CONTEXT: PageContext = { locale: 'en', settings: NEUTRAL_PAGE_SETTINGS }
 
 /**
+ * The context of a page for a request Node's parser refused (server-hardening.ts): no session, no
+ * Express request, only the bytes read so far, where the browser's Accept-Language may be. Without an
+ * image source in that answer's CSP, the logo is left out.
+ */
+export function rawRequestPageContext(rawPacket: Buffer | undefined, settings: PageSettings = NEUTRAL_PAGE_SETTINGS): PageContext {
+  const head = rawPacket?.toString('latin1', 0, 16 * 1024) ?? ''
+  const acceptLanguage = /\r\naccept-language:[ \t]*([^\r\n]{0,500})/i.exec(head)?.[1]
+  return { locale: pickLocale({ acceptLanguage, defaultLocale: settings.defaultLocale }), settings: { ...settings, logoUrl: undefined } }
+}
+
+/**
  * The context of a page for this request: the flow's locale when the page belongs to a live flow, else
  * the browser's Accept-Language, else DEFAULT_LOCALE (contract order, i18n/negotiate.ts).
  */

@@ -1,7 +1,9 @@
 import { createServer, STATUS_CODES, type RequestListener, type Server } from 'node:http'
 import type { Duplex } from 'node:stream'
 
+import type { PageSettings } from '../config/load-config.js'
 import { renderErrorPage } from './html-page.js'
+import { NEUTRAL_PAGE_SETTINGS, rawRequestPageContext } from './page-context.js'
 import { problemBody } from './problem.js'
 
 export interface ServerLimits {
@@ -28,7 +30,7 @@ export const SERVER_LIMITS: ServerLimits = {
 }
 
 /** An HTTP server with tightened timeouts and readable answers to requests Node's parser refuses. */
-export function createHardenedServer(handler?: RequestListener, limits: ServerLimits = SERVER_LIMITS): Server {
+export function createHardenedServer(handler?: RequestListener, limits: ServerLimits = SERVER_LIMITS, pages: PageSettings = NEUTRAL_PAGE_SETTINGS): Server {
   const server = createServer({
     connectionsCheckingInterval: limits.checkIntervalMs,
     headersTimeout: limits.headersTimeoutMs,
@@ -38,7 +40,7 @@ export function createHardenedServer(handler?: RequestListener, limits: ServerLi
     maxHeaderSize: 16 * 1024,
   })
   if (handler) server.on('request', handler)
-  return tightenTimeouts(server, limits)
+  return tightenTimeouts(server, limits, pages)
 }
 
 /**
@@ -46,18 +48,18 @@ export function createHardenedServer(handler?: RequestListener, limits: ServerLi
  * parser-level failures (headers over 16 KiB, malformed request lines, timeouts) itself: Node's default
  * is a bare status line, and the request never reaches Express.
  */
-export function tightenTimeouts(server: Server, limits: ServerLimits = SERVER_LIMITS): Server {
+export function tightenTimeouts(server: Server, limits: ServerLimits = SERVER_LIMITS, pages: PageSettings = NEUTRAL_PAGE_SETTINGS): Server {
   server.headersTimeout = limits.headersTimeoutMs
   server.requestTimeout = limits.requestTimeoutMs
   server.keepAliveTimeout = limits.keepAliveTimeoutMs
   server.removeAllListeners('clientError')
-  server.on('clientError', answerClientError)
+  server.on('clientError', (err: ClientError, socket: Duplex) => answerClientError(err, socket, pages))
   return server
 }
 
 type ClientError = Error & { code?: string; rawPacket?: Buffer }
 
-function answerClientError(err: ClientError, socket: Duplex): void {
+function answerClientError(err: ClientError, socket: Duplex, pages: PageSettings): void {
   // A reset or an already-answered socket has no one left to tell.
   if (err.code === 'ECONNRESET' || !socket.writable) {
     socket.destroy()
@@ -66,7 +68,7 @@ function answerClientError(err: ClientError, socket: Duplex): void {
   const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400
   const title = STATUS_CODES[status] ?? 'Bad Request'
   const browser = /^[A-Z]+ \/connect[/?\s]/.test(err.rawPacket?.toString('latin1', 0, 40) ?? '')
-  const body = browser ? renderErrorPage(status, 'invalid_request') : problemBody({ status, code: code(status), title, detail: detail(status) })
+  const body = browser ? renderErrorPage(status, 'invalid_request', rawRequestPageContext(err.rawPacket, pages)) : problemBody({ status, code: code(status), title, detail: detail(status) })
   const type = browser ? 'text/html; charset=utf-8' : 'application/problem+json; charset=utf-8'
   socket.end(
     `HTTP/1.1 ${status} ${title}\r\n` +

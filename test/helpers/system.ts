@@ -6,7 +6,7 @@ import type { Express } from 'express'
 
 import { compose, type Composition } from '../../src/compose.js'
 import { loadConfig, type Config } from '../../src/config/load-config.js'
-import { createHardenedServer } from '../../src/http/server-hardening.js'
+import { SERVER_LIMITS, createHardenedServer, tightenTimeouts } from '../../src/http/server-hardening.js'
 import { LeafClient } from '../../src/leaf/client.js'
 import { createMetrics, type Metrics } from '../../src/infra/metrics.js'
 import { RavenClient } from '../../src/raven/client.js'
@@ -134,6 +134,8 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
     RATE_LIMIT_PER_MINUTE: '0',
     ...options.env,
   })
+  // The parser-error pages know the page settings, as main.ts gives them (the server had to exist first, for its port).
+  tightenTimeouts(server, SERVER_LIMITS, config.pages)
   const { logger, lines } = captureLogs()
   const metrics = createMetrics({ defaultMetrics: false })
   const service = compose(config, {
