@@ -21,6 +21,8 @@ const LAYERS = [
   'consent',
   'sdk',
   'ops',
+  'doctor',
+  'cli',
   'root',
 ]
 
