@@ -32,10 +32,11 @@ export function jsonOf(reply: Reply): unknown {
  */
 export function describeNetworkError(err: unknown): string {
   const codes = new Set<string>()
-  for (let current: unknown = err; current; current = (current as { cause?: unknown }).cause) {
+  let innermost = err
+  for (let current: unknown = err, depth = 0; current && depth < 5; current = (current as { cause?: unknown }).cause, depth += 1) {
+    innermost = current
     const code = (current as { code?: unknown }).code
     if (typeof code === 'string') codes.add(code)
-    if (codes.size > 5) break
   }
   const has = (...names: string[]) => names.some((name) => codes.has(name))
   if (has('ECONNREFUSED')) return 'connection refused (nothing listens there)'
@@ -45,5 +46,6 @@ export function describeNetworkError(err: unknown): string {
     return `TLS failed (${[...codes].find((code) => /CERT|SELF_SIGNED|TLS|SSL/.test(code))}): the certificate is not trusted or does not match the host`
   }
   if ((err as { name?: string }).name === 'AbortError' || (err as { name?: string }).name === 'TimeoutError') return 'no answer in time'
-  return codes.size > 0 ? [...codes].join(', ') : (err as Error).message ?? 'network error'
+  // fetch's own refusals (`bad port`, …) carry no code: the innermost message says what happened.
+  return codes.size > 0 ? [...codes].join(', ') : ((innermost as Error).message ?? 'network error')
 }

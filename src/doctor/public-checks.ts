@@ -45,10 +45,12 @@ function checkScheme(url: URL): Verdict {
 
 function checkSeenScheme(url: URL, protocol: unknown, trustProxy: Config['trustProxy']): Verdict {
   if (url.protocol !== 'https:') return pass('PUBLIC_BASE_URL is http: there is no TLS proxy to trust')
-  if (protocol === 'https') return pass(`the service sees https requests as https (TRUST_PROXY=${String(trustProxy)})`)
+  if (protocol === 'https') return pass('the service sees https requests as https: TRUST_PROXY trusts the TLS proxy in front of it')
   if (protocol === 'http') {
+    // The deployed service's TRUST_PROXY is what counts; this environment's value is a hint.
+    const here = trustProxy === false ? 'unset' : String(trustProxy)
     return fail(
-      `an https request reached the service as plain http: TLS ends at a proxy it does not trust (TRUST_PROXY=${trustProxy === false ? 'unset' : String(trustProxy)}). Set TRUST_PROXY to the number of proxies in front of it (usually 1); without it no session cookie is set`,
+      `an https request reached the service as plain http: TLS ends at a proxy it does not trust. Set TRUST_PROXY on the service to the number of proxies in front of it (usually 1; here it is ${here}); without it no session cookie is set`,
     )
   }
   return warn('/healthz did not say how it saw the request (an older raven-connect?): TRUST_PROXY not checked')
