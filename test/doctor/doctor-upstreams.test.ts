@@ -1,6 +1,4 @@
 import { mkdtemp, rm } from 'node:fs/promises'
-import { createServer, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
@@ -9,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { startWebhookReceiver, type WebhookReceiver } from '../../examples/webhook-receiver.js'
 import { startLeafSandbox } from '../../sandboxes/leaf/server.js'
 import { startRedisServer } from '../../sandboxes/redis/throwaway-redis.js'
-import { doctorLine, runDoctor, startDoctorWorld, startHangingServer, type DoctorWorld } from '../helpers/kit/index.js'
+import { doctorLine, runDoctor, startAlertsStub, startDoctorWorld, startHangingServer, type AlertsStub, type DoctorWorld } from '../helpers/kit/index.js'
 
 // npm run doctor against Redis, Leaf, Leaf Alerts and the webhook receiver, each misconfigured for real.
 
@@ -80,37 +78,8 @@ describe('npm run doctor and Leaf', () => {
   })
 })
 
-/**
- * Leaf Alerts in front of the Leaf sandbox, which does not serve them yet: the webhook list is
- * answered here (for tokens the sandbox issued), every other request goes on to the sandbox.
- */
-async function startAlertsStub(leafUrl: string, issuedTokens: () => readonly string[]): Promise<{ url: string; webhooks: unknown[]; close(): Promise<void> }> {
-  const webhooks: unknown[] = []
-  const server: Server = createServer(async (req, res) => {
-    if (req.url === '/services/alerts/api/alerts/webhooks' && req.method === 'GET') {
-      const token = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1]
-      if (!token || !issuedTokens().includes(token)) return void res.writeHead(401).end()
-      return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(webhooks))
-    }
-    const chunks: Buffer[] = []
-    for await (const chunk of req) chunks.push(chunk as Buffer)
-    const upstream = await fetch(`${leafUrl}${req.url}`, {
-      method: req.method,
-      headers: Object.fromEntries(Object.entries(req.headers).filter(([name]) => ['authorization', 'content-type', 'accept'].includes(name))) as Record<string, string>,
-      ...(chunks.length > 0 && { body: Buffer.concat(chunks) }),
-    })
-    res.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/json' }).end(Buffer.from(await upstream.arrayBuffer()))
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    webhooks,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  }
-}
-
 describe('npm run doctor and the Leaf Alerts registration', () => {
-  let stub: Awaited<ReturnType<typeof startAlertsStub>>
+  let stub: AlertsStub
   const alertsSecret = 'alerts-secret-for-the-doctor-test'
   beforeAll(async () => {
     stub = await startAlertsStub(world.leaf.url, () => world.leaf.issuedTokens())

@@ -2,7 +2,8 @@
 // sandboxes started here (misconfigured on purpose where a test says so).
 import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { createServer, type Server, type Socket } from 'node:net'
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http'
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net'
 import { fileURLToPath } from 'node:url'
 
 import { expect } from '@jest/globals'
@@ -107,6 +108,42 @@ export async function startDoctorWorld(options: DoctorWorldOptions = {}): Promis
     async close() {
       await Promise.all([raven.close(), leaf.close()])
     },
+  }
+}
+
+export interface AlertsStub {
+  url: string
+  /** What `GET …/alerts/webhooks` lists; tests fill it. */
+  webhooks: unknown[]
+  close(): Promise<void>
+}
+
+/**
+ * Leaf Alerts in front of the Leaf sandbox, which does not serve them yet: the webhook list is
+ * answered here (for tokens the sandbox issued), every other request goes on to the sandbox.
+ */
+export async function startAlertsStub(leafUrl: string, issuedTokens: () => readonly string[]): Promise<AlertsStub> {
+  const webhooks: unknown[] = []
+  const server: HttpServer = createHttpServer(async (req, res) => {
+    if (req.url === '/services/alerts/api/alerts/webhooks' && req.method === 'GET') {
+      const token = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1]
+      if (!token || !issuedTokens().includes(token)) return void res.writeHead(401).end()
+      return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(webhooks))
+    }
+    const chunks: Buffer[] = []
+    for await (const chunk of req) chunks.push(chunk as Buffer)
+    const upstream = await fetch(`${leafUrl}${req.url}`, {
+      method: req.method,
+      headers: Object.fromEntries(Object.entries(req.headers).filter(([name]) => ['authorization', 'content-type', 'accept'].includes(name))) as Record<string, string>,
+      ...(chunks.length > 0 && { body: Buffer.concat(chunks) }),
+    })
+    res.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/json' }).end(Buffer.from(await upstream.arrayBuffer()))
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    webhooks,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   }
 }
 
