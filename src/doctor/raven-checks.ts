@@ -57,11 +57,9 @@ export function ravenArea(config: Config, logger: Logger, checkTimeoutMs: number
       }
       return { ...(await checkClient(config, built)), value: built }
     })
-    if (!configuration) {
-      run.report('raven.authorization', notChecked('Raven’s endpoints are unknown'))
-      return
-    }
+    // Through run.check even when it cannot run: after a hung raven.client the runner says so instead.
     await run.check('raven.authorization', async (signal) => {
+      if (!configuration) return notChecked('Raven’s endpoints are unknown')
       const verifier = randomBytes(32).toString('base64url')
       const url = await raven.authorizationUrl({
         state: randomBytes(16).toString('base64url'),

@@ -1,4 +1,4 @@
-import type { Area, AreaRun, CheckResult, Outcome } from './check.js'
+import { notChecked, type Area, type AreaRun, type CheckResult, type Outcome } from './check.js'
 
 export interface RunnerOptions {
   /** Time limit of each check, in ms. A check still running then fails, and its requests are aborted. */
@@ -7,7 +7,8 @@ export interface RunnerOptions {
 
 /**
  * Runs the areas side by side and the checks of an area one after another, each check within
- * `checkTimeoutMs`: a hung upstream costs one time limit per area, not the run. Results come back in
+ * `checkTimeoutMs`. Once a check of an area hits its limit, the area's later checks (which talk to
+ * the same upstream) are not started: a hung upstream costs one time limit per area, not the run. Results come back in
  * area order, whatever order they finished in. A check that throws fails with the error's message
  * (the printer masks any configured secret that might be in it).
  */
@@ -25,15 +26,21 @@ export async function runAreas(areas: Area[], options: RunnerOptions): Promise<C
 }
 
 function areaRun(results: CheckResult[], options: RunnerOptions): AreaRun {
+  let stalled: string | undefined
   return {
     report(name, verdict) {
       results.push({ check: name, ...verdict })
     },
     async check(name, run) {
+      if (stalled !== undefined) {
+        results.push({ check: name, ...notChecked(`${stalled} got no answer in time`) })
+        return undefined
+      }
       const controller = new AbortController()
       let timer: NodeJS.Timeout | undefined
       const limit = new Promise<Outcome<never>>((resolve) => {
         timer = setTimeout(() => {
+          stalled = name
           controller.abort(new Error('time limit'))
           resolve({ result: 'fail', detail: `no answer within ${formatSeconds(options.checkTimeoutMs)} (time limit of a check): is it reachable from here?` })
         }, options.checkTimeoutMs)

@@ -106,6 +106,21 @@ describe('npm run doctor when Raven is misconfigured', () => {
     for (const check of ['raven.endpoints', 'raven.issuer', 'raven.client', 'raven.authorization']) doctorLine(run, '✓', check)
   })
 
+  it('fails a token endpoint that hangs at the time limit and starts nothing more at Raven', async () => {
+    world.raven.faults.set({ tokenDelayMs: 30_000 })
+    try {
+      const run = await runDoctor(world.env, ['--timeout', '1'])
+      expect(run.code).toBe(1)
+      doctorLine(run, '✓', 'raven.endpoints')
+      expect(doctorLine(run, '✗', 'raven.client')).toMatch(/no answer within 1 s/)
+      expect(doctorLine(run, '!', 'raven.authorization')).toMatch(/not checked: raven\.client got no answer in time/)
+      // The other areas were not held up by Raven.
+      doctorLine(run, '✓', 'leaf.auth')
+    } finally {
+      world.raven.faults.reset()
+    }
+  })
+
   it('reports a configuration error as a failed config line, not a crash', async () => {
     const run = await runDoctor({ ...world.env, RAVEN_ISSUER: 'http://raven.example.com/core' })
     expect(run.code).toBe(1)
