@@ -1,12 +1,11 @@
 import { createLogger } from '../infra/logger.js'
-import type { Area, CheckResult } from './check.js'
+import { pass, type Area, type CheckResult } from './check.js'
 import { checkConfiguration } from './config-checks.js'
 import { leafArea } from './leaf-checks.js'
 import { publicArea } from './public-checks.js'
 import { ravenArea } from './raven-checks.js'
 import { redisArea } from './redis-checks.js'
 import { runAreas } from './runner.js'
-import { pass } from './check.js'
 import { checkWebhookPing } from './webhook-check.js'
 
 export interface DoctorOptions {

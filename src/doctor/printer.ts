@@ -37,8 +37,11 @@ export function formatReport(results: CheckResult[]): string {
 export function summaryOf(results: CheckResult[]): string {
   const count = (status: CheckStatus) => results.filter((result) => result.result === status).length
   const [passed, warned, failed] = [count('pass'), count('warn'), count('fail')]
-  const verdict = failed > 0 ? 'not ready: fix every ✗ line, then run the doctor again' : warned > 0 ? 'ready, with warnings worth reading' : 'ready'
-  return `${results.length} checks: ${passed} passed, ${warned} warnings, ${failed} failed. ${verdict}`
+  const verdict = failed > 0 ? 'Not ready: fix every ✗ line, then run the doctor again.' : warned > 0 ? 'Ready, with warnings worth reading.' : 'Ready.'
+  // A bad configuration stops the run before any upstream is tried (doctor.ts).
+  const onlyConfig = failed > 0 && results.every((result) => result.check === 'config')
+  const more = onlyConfig ? ' Redis, Raven, Leaf and the rest are checked once the configuration is valid.' : ''
+  return `${results.length} checks: ${passed} passed, ${warned} warnings, ${failed} failed. ${verdict}${more}`
 }
 
 export function formatJson(results: CheckResult[]): string {

@@ -93,7 +93,7 @@ async function fetchDiscovery(issuer: string, signal: AbortSignal, required: boo
     return missing(`discovery document ${url} answered ${reply.status} without an issuer: RAVEN_ISSUER is not a discovery issuer; use the explicit RAVEN_*_ENDPOINT variables instead`)
   }
   const unsafe = (['authorization_endpoint', 'token_endpoint'] as const).filter((key) => typeof checkUpstreamUrl(String(document[key])) === 'string')
-  if (unsafe.length > 0) return fail(`discovery document ${url} lists ${unsafe.join(' and ')} that are not https: the service would refuse them`)
+  if (unsafe.length > 0) return fail(`discovery document ${url}: ${unsafe.join(' and ')} missing or not https (plain http is for loopback only): the service would refuse them`)
   return {
     ...pass(`discovery document ${url}: authorization ${String(document.authorization_endpoint)}, token ${String(document.token_endpoint)}`),
     value: document as Discovered,

@@ -127,5 +127,13 @@ describe('npm run doctor when Raven is misconfigured', () => {
     expect(doctorLine(run, '✗', 'config')).toMatch(/RAVEN_ISSUER: http:\/\/ is only allowed for loopback hosts \(got http:\/\/raven\.example\.com\/core\)/)
     expect(run.stderr).toBe('')
     expect(run.stdout).not.toMatch(/\bat .*\.ts:\d+/)
+    expect(run.stdout).toMatch(/1 checks: 0 passed, 0 warnings, 1 failed\. Not ready.* checked once the configuration is valid/)
+  })
+
+  it('refuses an unknown argument with the usage and exit code 2', async () => {
+    const run = await runDoctor(world.env, ['--pubic'])
+    expect(run.code).toBe(2)
+    expect(run.stderr).toMatch(/unknown argument --pubic\nusage: npm run doctor -- \[--json\] \[--public\]/)
+    expect(run.stdout).toBe('')
   })
 })

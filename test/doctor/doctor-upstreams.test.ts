@@ -162,7 +162,7 @@ describe('npm run doctor when every upstream hangs', () => {
       expect(doctorLine(run, '✗', 'leaf.auth')).toMatch(/no answer within 1 s/)
       expect(doctorLine(run, '✗', 'webhooks.ping')).toMatch(/no answer within 1 s/)
       expect(doctorLine(run, '✗', 'redis.reachable')).toMatch(/not reachable|no answer within 1 s/)
-      expect(run.stdout).toMatch(/failed\. not ready/)
+      expect(run.stdout).toMatch(/failed\. Not ready/)
     } finally {
       await hang.close()
     }
