@@ -12,7 +12,7 @@ afterAll(async () => {
   await world?.close()
 })
 
-describe('npm run doctor with the healthy demo configuration', () => {
+describe('npm run doctor with a healthy configuration', () => {
   it('passes every check that can fail and exits 0', async () => {
     const run = await runDoctor(world.env)
     expect(run.code).toBe(0)
