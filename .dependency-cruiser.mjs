@@ -22,6 +22,8 @@ const LAYERS = [
   'consent',
   'sdk',
   'ops',
+  'doctor',
+  'cli',
   'root',
 ]
 

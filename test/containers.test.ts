@@ -134,6 +134,18 @@ describe('Dockerfile', () => {
     expect(JSON.parse(read('package.json')).scripts.start).toBe('node dist/main.js')
   })
 
+  it('can run npm run doctor in the production image: compiled entry, no tsx needed', () => {
+    // The image has dist/ and production dependencies but no src/ and no tsx: the script must use dist/.
+    const script = JSON.parse(read('package.json')).scripts.doctor as string
+    expect(script).toMatch(/if \[ -f src\/cli\/doctor\.ts \] && \[ -x node_modules\/\.bin\/tsx \]; then exec tsx src\/cli\/doctor\.ts "\$@"; else exec node dist\/cli\/doctor\.js "\$@"; fi/)
+    expect(existsSync(`${root}src/cli/doctor.ts`)).toBe(true)
+    expect(read('tsconfig.build.json')).toMatch(/"include": \["src"\]/)
+    const runtime = stage('runtime')
+    expect(runtime).not.toMatch(/^COPY (--from=\S+ )?\S*src\b/m)
+    expect(runtime).toMatch(/COPY --from=build \/app\/dist \.\/dist/)
+    expect(JSON.parse(read('package.json')).devDependencies.tsx).toBeDefined()
+  })
+
   it('keeps secrets and local state out of the build context', () => {
     const ignored = read('.dockerignore').split('\n').map((line) => line.trim())
     for (const entry of ['.env', '.git', 'node_modules', 'dist', 'test-artifacts']) expect(ignored).toContain(entry)

@@ -52,6 +52,8 @@ export interface Demo {
   raven: RavenSandbox
   leaf: LeafSandbox
   serviceOutput: string[]
+  /** raven-connect's environment, as production would set it (what `npm run doctor` reads). */
+  serviceEnv: Record<string, string>
   close(): Promise<void>
 }
 
@@ -107,29 +109,26 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
     leaf.state.addUser({ externalId: DEMO_GROWER.externalId, name: DEMO_GROWER.name, email: DEMO_GROWER.email })
 
     say('starting raven-connect (src/main.ts)…')
-    const service = await startServiceProcess({
-      url: serviceUrl,
-      output: options.serviceOutput ?? 'inherit',
-      env: {
-        PORT: String(app.port),
-        PUBLIC_BASE_URL: serviceUrl,
-        REDIS_URL: redisUrl,
-        SESSION_SECRET: secrets.sessionSecret,
-        API_KEYS: secrets.apiKey,
-        RETURN_TO_ORIGINS: hostUrl,
-        RAVEN_ISSUER: raven.issuer,
-        RAVEN_CLIENT_ID: CLIENT_ID,
-        RAVEN_CLIENT_SECRET: secrets.ravenClientSecret,
-        LEAF_API_URL: leaf.url,
-        LEAF_USERNAME: leafLogin.username,
-        LEAF_PASSWORD: leafLogin.password,
-        TOKEN_ENCRYPTION_KEY: secrets.tokenEncryptionKey,
-        // The host's brand on raven-connect's pages. No BRAND_LOGO_URL: the demo serves nothing over https.
-        APP_NAME: DEMO_BRAND.appName,
-        BRAND_COLOR: DEMO_BRAND.color,
-        LOG_LEVEL: options.logLevel ?? 'warn',
-      },
-    })
+    const serviceEnv: Record<string, string> = {
+      PORT: String(app.port),
+      PUBLIC_BASE_URL: serviceUrl,
+      REDIS_URL: redisUrl,
+      SESSION_SECRET: secrets.sessionSecret,
+      API_KEYS: secrets.apiKey,
+      RETURN_TO_ORIGINS: hostUrl,
+      RAVEN_ISSUER: raven.issuer,
+      RAVEN_CLIENT_ID: CLIENT_ID,
+      RAVEN_CLIENT_SECRET: secrets.ravenClientSecret,
+      LEAF_API_URL: leaf.url,
+      LEAF_USERNAME: leafLogin.username,
+      LEAF_PASSWORD: leafLogin.password,
+      TOKEN_ENCRYPTION_KEY: secrets.tokenEncryptionKey,
+      // The host's brand on raven-connect's pages. No BRAND_LOGO_URL: the demo serves nothing over https.
+      APP_NAME: DEMO_BRAND.appName,
+      BRAND_COLOR: DEMO_BRAND.color,
+      LOG_LEVEL: options.logLevel ?? 'warn',
+    }
+    const service = await startServiceProcess({ url: serviceUrl, output: options.serviceOutput ?? 'inherit', env: serviceEnv })
     // Before the sandboxes in the reverse order: the service may still be finishing a callback.
     closers.push(() => service.stop())
 
@@ -143,6 +142,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
       raven,
       leaf,
       serviceOutput: service.output,
+      serviceEnv,
       close: closeAll,
     }
   } catch (err) {

@@ -24,8 +24,11 @@ export interface FaultSettings {
   tokenDelayMs: number
   /** RFC 9207 `iss` in authorization responses (codes and errors) sent back to the client. */
   iss: 'normal' | 'omit' | 'wrong'
-  /** `unavailable`: 503 on the discovery document, as when Raven is down while a client starts. */
-  discovery: 'normal' | 'unavailable'
+  /**
+   * `unavailable`: 503 on the discovery document, as when Raven is down while a client starts.
+   * `wrong_issuer`: the document names WRONG_ISSUER, as when RAVEN_ISSUER is not Raven's issuer.
+   */
+  discovery: 'normal' | 'unavailable' | 'wrong_issuer'
   /** Answer authorization requests (valid client and redirect_uri) at once with this error. */
   authorizeError: AuthorizeErrorFault
   /** `server_error`: the revocation endpoint answers 503 without revoking anything. */
@@ -86,6 +89,11 @@ export function faultMiddleware(deps: FaultDeps): KoaMiddleware {
 async function discovery(ctx: KoaContext, next: () => Promise<void>, { faults, stats, logger }: FaultDeps): Promise<void> {
   stats.recordDiscovery()
   if (faults.discovery === 'normal') return next()
+  if (faults.discovery === 'wrong_issuer') {
+    await next()
+    if (isRecord(ctx.body)) ctx.body = { ...ctx.body, issuer: WRONG_ISSUER }
+    return
+  }
   logger.debug({ fault: 'discovery' }, 'sandbox fault applied')
   ctx.status = 503
   ctx.set('Retry-After', '1')

@@ -22,6 +22,11 @@ export interface ThrowawayRedisOptions {
    * so an interrupted test run takes its Redis down with it.
    */
   detached?: boolean
+  /**
+   * More redis-server arguments, after the defaults so they win: e.g. `['--maxmemory-policy',
+   * 'allkeys-lru']` for a misconfigured Redis, or `['--appendonly', 'yes', '--dir', tmp]`.
+   */
+  args?: string[]
 }
 
 /** Thrown when there is no redis-server binary to run. */
@@ -54,7 +59,7 @@ export async function startRedisServer(options: ThrowawayRedisOptions | number =
   const chosen = settings.port ?? (await freePort())
   const child = spawn(
     'redis-server',
-    ['--port', String(chosen), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction', '--loglevel', 'warning'],
+    ['--port', String(chosen), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction', '--loglevel', 'warning', ...(settings.args ?? [])],
     { stdio: 'ignore', detached: settings.detached ?? false },
   )
   const failed = new Promise<never>((_, reject) => {

@@ -16,8 +16,10 @@ export interface HealthDeps {
 /** /healthz (process alive), /readyz (Redis answers, Raven endpoints known), /metrics (Prometheus). */
 export function healthRoutes(deps: HealthDeps): Router {
   const router = Router()
-  router.get('/healthz', (_req, res) => {
-    res.setHeader('Cache-Control', 'no-store').json({ status: 'ok' })
+  // `protocol` is how this request was seen (https only through a proxy TRUST_PROXY trusts): the
+  // doctor's `--public` check compares it with the https it used. It says nothing secret.
+  router.get('/healthz', (req, res) => {
+    res.setHeader('Cache-Control', 'no-store').json({ status: 'ok', protocol: req.protocol })
   })
   router.get('/readyz', async (_req, res) => {
     const [redis, raven] = await Promise.all([checkRedis(deps.redis), checkRaven(deps.raven)])

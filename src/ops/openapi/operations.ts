@@ -25,7 +25,12 @@ export const operationsPaths: Record<string, Json> = {
       tags: ['operations'],
       operationId: 'healthz',
       summary: 'Liveness: 200 while the process runs',
-      responses: { '200': { description: 'Alive', content: json({ type: 'object', properties: { status: { const: 'ok' } } }) } },
+      responses: {
+        '200': {
+          description: 'Alive; `protocol` is how the service saw this request (`https` behind a TLS proxy only when TRUST_PROXY trusts it)',
+          content: json({ type: 'object', properties: { status: { const: 'ok' }, protocol: { enum: ['http', 'https'] } } }),
+        },
+      },
     },
   },
   '/readyz': {

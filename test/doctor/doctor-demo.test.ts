@@ -1,0 +1,26 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+
+import { startDemo, type Demo } from '../../sandboxes/demo/run-demo.js'
+import { doctorLine, runDoctor } from '../helpers/kit/index.js'
+
+// What a new user sees: `npm run demo`'s own environment, the service running, the doctor all green.
+
+let demo: Demo
+beforeAll(async () => {
+  demo = await startDemo({ ports: { app: 0, raven: 0, leaf: 0, host: 0 }, redisUrl: process.env.REDIS_URL, serviceOutput: 'capture' })
+}, 60_000)
+afterAll(async () => {
+  await demo?.close()
+})
+
+describe('npm run doctor -- --public with the demo configuration', () => {
+  it('fails nothing, reaches the running service and exits 0', async () => {
+    const run = await runDoctor(demo.serviceEnv, ['--public'])
+    expect(run.lines.filter((line) => line.startsWith('✗'))).toEqual([])
+    expect(run.code).toBe(0)
+    for (const check of ['config', 'public.https', 'public.healthz', 'public.trust-proxy', 'redis.reachable', 'raven.issuer', 'raven.client', 'raven.authorization', 'leaf.auth', 'leaf.token-expiry']) {
+      doctorLine(run, '✓', check)
+    }
+    expect(doctorLine(run, '✓', 'public.healthz')).toContain(`${demo.serviceUrl}/healthz answers`)
+  })
+})
