@@ -15,12 +15,15 @@ const LAYERS = [
   'http',
   'webhooks',
   'browser-session',
+  'registry',
   'delivery',
   'connect-links',
   'connections',
+  'leaf-alerts',
   'consent',
   'sdk',
   'ops',
+  'cli',
   'root',
 ]
 

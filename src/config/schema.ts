@@ -81,6 +81,7 @@ export const envSchema = z.object({
   TRUST_PROXY: optionalNonEmpty.describe('Express trust proxy: hop count, true/false, or addresses'),
   WEBHOOK_URL: optionalNonEmpty.describe('where to POST connection events (optional)'),
   WEBHOOK_SECRET: optionalNonEmpty.describe('HMAC-SHA256 key that signs webhooks'),
+  LEAF_ALERTS_SECRET: optionalNonEmpty.describe('secret Leaf signs its Alerts with; enables POST /leaf/alerts (optional)'),
 })
 
 export type Env = z.input<typeof envSchema>
