@@ -7,6 +7,8 @@ import type { AlertIntake } from './intake.js'
 
 export const RECOVERY_INTERVAL_MS = 60 * 60_000
 
+const RELEASE_IF_OWNER = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`
+
 export interface FailedCallsRecovery {
   /** Runs once now (if no other instance holds the run), then every hour; stop() ends it. */
   start(): void
@@ -19,8 +21,9 @@ export interface FailedCallsRecovery {
  * Alerts Leaf could not deliver (the service was down, a deploy, a network fault) are not lost: Leaf
  * lists them at `GET /webhooks/failed-calls`, and this reads that list at start and every hour and
  * hands each alert to the intake exactly as if it had arrived, so the same de-duplication applies.
- * One instance a round: the hourly run takes a Redis lock for most of an hour; the run at start takes a
- * short one, so instances starting together read the list once, and a restart always reads it.
+ * One instance a round: the hourly run takes a Redis lock for most of an hour; the run at start holds
+ * its lock only while it reads, so instances starting together read the list once, and an instance
+ * that starts later (a restart after an outage) reads it again: replays change nothing twice.
  */
 export function createFailedCallsRecovery(deps: {
   leaf: LeafClient
@@ -59,10 +62,20 @@ export function createFailedCallsRecovery(deps: {
     return { read: calls.length, outcomes }
   }
 
-  function guarded(suffix: string, ttlMs: number): void {
+  async function release(suffix: string): Promise<void> {
+    const redis = await deps.client()
+    await redis.eval(RELEASE_IF_OWNER, 1, `${deps.lockKey}:${suffix}`, owner)
+  }
+
+  function guarded(suffix: string, ttlMs: number, releaseAfter: boolean): void {
     running = running
       .then(async () => {
-        if (await claim(suffix, ttlMs)) await runOnce()
+        if (!(await claim(suffix, ttlMs))) return
+        try {
+          await runOnce()
+        } finally {
+          if (releaseAfter) await release(suffix)
+        }
       })
       .catch((err: unknown) => log.warn({ err }, 'failed-calls recovery did not complete; the next round tries again'))
   }
@@ -71,9 +84,9 @@ export function createFailedCallsRecovery(deps: {
     runOnce,
     start() {
       if (timer) return
-      guarded('start', 30_000)
+      guarded('start', 5 * 60_000, true)
       // Most of the interval: one instance per round, and a crashed holder frees it before the next.
-      timer = setInterval(() => guarded('hourly', Math.floor(intervalMs * 0.9)), intervalMs)
+      timer = setInterval(() => guarded('hourly', Math.floor(intervalMs * 0.9), false), intervalMs)
       timer.unref()
     },
     async stop() {
