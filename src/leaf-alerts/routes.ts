@@ -19,14 +19,14 @@ export function leafAlertRoutes(deps: {
 }): Router {
   const router = Router()
   const { secret, intake, metrics } = deps
-  if (secret === undefined) {
-    // Unset LEAF_ALERTS_SECRET: the route does not exist (contract), whatever the method.
-    router.all('/leaf/alerts', (_req, _res, next) => next(problem.notFound('not_found', 'Leaf Alerts are not enabled on this service.')))
-    return router
-  }
   const rawBody = express.raw({ type: () => true, limit: '100kb' })
+  // Unset LEAF_ALERTS_SECRET: the route answers as if it did not exist (contract), whatever the method,
+  // before reading a byte of the body.
+  const enabled: RequestHandler = (_req, _res, next) =>
+    next(secret === undefined ? problem.notFound('not_found', 'Leaf Alerts are not enabled on this service.') : undefined)
 
-  router.post('/leaf/alerts', rawBody, (req, res, next) => {
+  router.post('/leaf/alerts', enabled, rawBody, (req, res, next) => {
+    if (secret === undefined) return next(problem.notFound('not_found', 'Leaf Alerts are not enabled on this service.'))
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0)
     if (isValidLeafSignature(body, req.get('x-leaf-signature'), secret)) return next()
     metrics.leafAlerts.inc({ type: 'unverified', outcome: 'rejected_signature' })
@@ -46,7 +46,7 @@ export function leafAlertRoutes(deps: {
     const outcome = await intake.handle(parsed, 'webhook')
     res.setHeader('Cache-Control', 'no-store').status(200).json({ received: true, outcome })
   })
-  router.all('/leaf/alerts', (_req, _res, next) => next(problem.methodNotAllowed('POST')))
+  router.all('/leaf/alerts', enabled, (_req, _res, next) => next(problem.methodNotAllowed('POST')))
   return router
 }
 
