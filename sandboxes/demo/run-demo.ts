@@ -5,6 +5,9 @@ import { pathToFileURL } from 'node:url'
 import { startLeafSandbox, type LeafSandbox } from '../leaf/server.js'
 import { DEFAULT_GROWER, startRavenSandbox, type RavenSandbox } from '../raven/server.js'
 import { RedisNotInstalledError, startRedisServer } from '../redis/throwaway-redis.js'
+import { createLogger } from '../../src/infra/logger.js'
+import { LeafClient } from '../../src/leaf/client.js'
+import { registerAlertsWebhook } from '../../src/leaf-alerts/registration.js'
 import { DEMO_GROWER, createHostApp } from './host-app.js'
 import { isAddressInUse, listenOn, pickPort, startServiceProcess } from './service-process.js'
 
@@ -77,6 +80,8 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
       ravenClientSecret: randomBytes(24).toString('base64url'),
       leafPassword: randomBytes(12).toString('base64url'),
       tokenEncryptionKey: randomBytes(32).toString('base64'),
+      leafAlertsSecret: randomBytes(24).toString('base64url'),
+      webhookSecret: randomBytes(24).toString('base64url'),
     }
 
     const redisUrl = options.redisUrl ?? process.env.REDIS_URL ?? (await startOwnRedis(closers, say))
@@ -124,13 +129,24 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
         LEAF_USERNAME: leafLogin.username,
         LEAF_PASSWORD: leafLogin.password,
         TOKEN_ENCRYPTION_KEY: secrets.tokenEncryptionKey,
+        // The life of a connection: Leaf's Alerts in, connection.broken out to the demo host.
+        LEAF_ALERTS_SECRET: secrets.leafAlertsSecret,
+        WEBHOOK_URL: `${hostUrl}/hooks/raven-connect`,
+        WEBHOOK_SECRET: secrets.webhookSecret,
         LOG_LEVEL: options.logLevel ?? 'warn',
       },
     })
     // Before the sandboxes in the reverse order: the service may still be finishing a callback.
     closers.push(() => service.stop())
 
-    host.server.on('request', createHostApp({ publicUrl: hostUrl, serviceUrl, apiKey: secrets.apiKey }))
+    // What `npm run leaf-alerts -- register` does in production: Leaf's Alerts go to this service.
+    const leafClient = new LeafClient({ apiUrl: leaf.url, auth: leafLogin, logger: createLogger({ level: 'silent' }) })
+    await registerAlertsWebhook(leafClient, { publicBaseUrl: serviceUrl, secret: secrets.leafAlertsSecret })
+
+    host.server.on(
+      'request',
+      createHostApp({ publicUrl: hostUrl, serviceUrl, apiKey: secrets.apiKey, leafSandboxUrl: leaf.url, webhookSecret: secrets.webhookSecret }),
+    )
     return {
       hostUrl,
       serviceUrl,
