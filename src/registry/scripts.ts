@@ -25,9 +25,14 @@ export type AlertVerdict =
 // KEYS: user hash, credential mapping, index, the `ok` health set, then every health set.
 // ARGV: leafUserId, credentialId, connectedAt ms, Leaf createdTime ms ('' unknown), credential prefix.
 // The same credential again (a retried finish, a re-read) keeps its health; another one replaces the
-// entry and starts at `ok` (a reconnect).
+// entry and starts at `ok` (a reconnect), unless Leaf created it before the registered one: a status
+// read that saw the old credential just before a reconnect replaced it must not undo the reconnect.
 export const REGISTER = `
 local old = redis.call('HGET', KEYS[1], 'credentialId')
+local oldCreated = redis.call('HGET', KEYS[1], 'createdAt')
+if old and old ~= ARGV[2] and oldCreated and oldCreated ~= '' and ARGV[4] ~= '' and tonumber(ARGV[4]) < tonumber(oldCreated) then
+  return -1
+end
 if old == ARGV[2] then
   redis.call('SET', KEYS[2], ARGV[1])
   redis.call('ZADD', KEYS[3], 0, ARGV[1])

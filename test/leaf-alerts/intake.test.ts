@@ -210,10 +210,23 @@ describe('POST /leaf/alerts: one change, one webhook', () => {
 })
 
 describe('POST /leaf/alerts without LEAF_ALERTS_SECRET', () => {
-  const plain = useSystem()
+  // No worker: nothing here queues a job, and a worker closed while still connecting can only add noise.
+  const plain = useSystem({ durable: { worker: false } })
   it('answers 404 problem+json, whatever the signature', async () => {
     const res = await postLeafAlert(plain, credentialAlert({ credentialId: 'x' }), { secret: 'anything-at-all-16' })
     expect(res.status).toBe(404)
     expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/)
+  })
+})
+
+describe('POST /leaf/alerts under a rate limit', () => {
+  const limited = useSystem({ leafAlerts: {}, env: { RATE_LIMIT_PER_MINUTE: '3' }, durable: { worker: false } })
+  it('limits requests with a bad signature (429), never genuine signed alerts', async () => {
+    const forged = credentialAlert({ credentialId: 'forged' })
+    const forgedAnswers: number[] = []
+    for (let i = 0; i < 5; i++) forgedAnswers.push((await postLeafAlert(limited, forged, { secret: 'not-the-secret-0123456789' })).status)
+    expect(forgedAnswers).toEqual([401, 401, 401, 429, 429])
+    const genuine = await Promise.all(Array.from({ length: 12 }, (_, i) => postLeafAlert(limited, { type: 'newFile', n: i })))
+    expect(genuine.map((res) => res.status)).toEqual(Array.from({ length: 12 }, () => 200))
   })
 })

@@ -114,6 +114,16 @@ describe('GET /v1/raven-connections', () => {
     expect(await res.json()).toMatchObject({ status: 400, code })
   })
 
+  it('keeps the newer credential when an older one is registered after it (a status read racing a reconnect)', async () => {
+    const leafUserId = `race-${randomBytes(3).toString('hex')}`
+    const registry = system.service.registry
+    await registry.register({ leafUserId, credentialId: 'new-cred', createdTime: '2026-11-24T12:00:02.000000Z' })
+    await registry.register({ leafUserId, credentialId: 'old-cred', createdTime: '2026-11-24T12:00:01.000000Z' })
+    expect(await registry.get(leafUserId)).toMatchObject({ credentialId: 'new-cred', health: 'ok' })
+    await registry.register({ leafUserId, credentialId: 'newest-cred', createdTime: '2026-11-24T12:00:03.000000Z' })
+    expect(await registry.get(leafUserId)).toMatchObject({ credentialId: 'newest-cred' })
+  })
+
   it('needs the API key', async () => {
     const res = await fetch(`${system.url}/v1/raven-connections`)
     expect(res.status).toBe(401)
