@@ -23,13 +23,7 @@ export function logContext(record: ParkedDelivery) {
   return { deliveryId: record.deliveryId, leafUserId: record.leafUserId, connectSessionId: record.connectSessionId }
 }
 
-export function createDeliveryFinish(deps: {
-  outbox: Outbox
-  webhooks: Webhooks
-  registry: ConnectionRegistry
-  metrics: Pick<Metrics, 'deliveries'>
-  log: Logger
-}): DeliveryFinish {
+export function createDeliveryFinish(deps: { outbox: Outbox; webhooks: Webhooks; registry: ConnectionRegistry; metrics: Pick<Metrics, 'deliveries'>; log: Logger }): DeliveryFinish {
   const { outbox, webhooks, registry, metrics, log } = deps
   return {
     async delivered(record, summary, via) {
