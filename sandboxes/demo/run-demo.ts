@@ -221,7 +221,8 @@ async function main(): Promise<void> {
       ${demo.hostUrl}
 
   Click "Connect Raven", sign in at the Raven sandbox as ${DEFAULT_GROWER.username} / ${DEFAULT_GROWER.password},
-  and allow access. Behind the page: raven-connect ${demo.serviceUrl} (API: ${demo.serviceUrl}/openapi.json),
+  and allow access. Then "Break this connection" plays Leaf noticing a dead token: the page asks
+  you to reconnect, and "Reconnect Raven" makes it healthy again. Behind the page: raven-connect ${demo.serviceUrl} (API: ${demo.serviceUrl}/openapi.json),
   Raven sandbox ${demo.ravenIssuer}, Leaf sandbox ${demo.leafUrl}, Redis ${demo.redisUrl}.
 
   Ctrl-C stops everything.
