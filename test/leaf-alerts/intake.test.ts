@@ -129,6 +129,17 @@ describe('POST /leaf/alerts: what each alert does', () => {
     expect(await metricsText()).toMatch(/raven_connect_leaf_alerts_total\{type="other",outcome="ignored"\} 3/)
   })
 
+  it('learns a credential it did not create when the connection API reads it, and then acts on its alerts', async () => {
+    const leafUserId = system.newLeafUser()
+    const credential = system.leaf.state.storeCredential(leafUserId, { clientId: 'raven-connect-test', clientSecret: 'made-elsewhere-secret', refreshToken: 'made-elsewhere-rt' })
+    expect(await system.service.registry.get(leafUserId)).toBeNull()
+    expect(await connectionOf(system, leafUserId)).toMatchObject({ connected: true, credentialId: credential.id, health: 'ok' })
+    expect(await system.service.registry.get(leafUserId)).toMatchObject({ credentialId: credential.id })
+    const res = await postLeafAlert(system, credentialAlert({ credentialId: credential.id }))
+    expect(await res.json()).toMatchObject({ outcome: 'applied' })
+    expect(await connectionOf(system, leafUserId)).toMatchObject({ health: 'unauthenticated' })
+  })
+
   it('answers 2xx for a credential this service did not create, and changes nothing', async () => {
     const res = await postLeafAlert(system, credentialAlert({ credentialId: `not-ours-${randomBytes(4).toString('hex')}` }))
     expect(res.status).toBe(200)

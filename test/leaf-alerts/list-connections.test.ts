@@ -2,7 +2,9 @@ import { randomBytes } from 'node:crypto'
 
 import { describe, expect, it } from '@jest/globals'
 
+import { buildOpenApiDocument } from '../../src/ops/openapi/index.js'
 import { connectedGrower, credentialAlert, postLeafAlert, registerLeafAlerts, useSystem } from '../helpers/kit/index.js'
+import { schemaProblems } from '../helpers/openapi-check.js'
 
 const system = useSystem({ leafAlerts: {} })
 
@@ -46,6 +48,12 @@ describe('GET /v1/raven-connections', () => {
     expect(unauthenticated.connections.map((connection) => connection.leafUserId)).toContain(broken.leafUserId)
     expect(unauthenticated.connections.every((connection) => connection.health === 'unauthenticated')).toBe(true)
     expect((await page('?health=ok&limit=500')).connections.map((connection) => connection.leafUserId)).not.toContain(broken.leafUserId)
+
+    // The answers are what the OpenAPI document says they are.
+    const document = buildOpenApiDocument(system.url) as { paths: Record<string, Record<string, unknown>> }
+    expect(schemaProblems(all, { $ref: '#/components/schemas/ConnectionList' }, document)).toEqual([])
+    const status = await (await fetch(`${system.url}/v1/users/${broken.leafUserId}/raven-connection`, { headers: { Authorization: `Bearer ${system.secrets.apiKey}` } })).json()
+    expect(schemaProblems(status, { $ref: '#/components/schemas/ConnectionStatus' }, document)).toEqual([])
   })
 
   it('pages with an opaque cursor until nextCursor is null, each connection once', async () => {
