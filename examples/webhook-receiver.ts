@@ -13,7 +13,7 @@ import { pathToFileURL } from 'node:url'
 
 export interface RavenConnectEvent {
   id: string
-  type: 'connection.created' | 'connection.failed' | 'connection.deleted'
+  type: 'connection.created' | 'connection.failed' | 'connection.deleted' | 'connection.broken' | 'ping'
   createdAt: string
   leafUserId: string
   data: Record<string, string>

@@ -25,9 +25,12 @@ import type { Logger } from './infra/logger.js'
 import type { Metrics } from './infra/metrics.js'
 import type { Redis } from './infra/redis.js'
 import type { LeafClient } from './leaf/client.js'
+import type { AlertIntake } from './leaf-alerts/intake.js'
+import { leafAlertRoutes } from './leaf-alerts/routes.js'
 import { healthRoutes } from './ops/health-routes.js'
 import { openApiRoutes } from './ops/openapi/index.js'
 import type { RavenClient } from './raven/client.js'
+import type { ConnectionRegistry } from './registry/registry.js'
 import { sdkRoutes } from './sdk/sdk-route.js'
 import type { Webhooks } from './webhooks/events.js'
 
@@ -41,6 +44,8 @@ export interface AppDeps {
   leaf: LeafClient
   delivery: CredentialDelivery
   webhooks: Webhooks
+  registry: ConnectionRegistry
+  alertIntake: AlertIntake
   isShuttingDown: () => boolean
 }
 
@@ -50,7 +55,7 @@ const PUBLIC_DIR = fileURLToPath(new URL('../public/', import.meta.url))
 export function buildApp(deps: AppDeps): Express {
   const { config, redis, logger, metrics, raven, leaf, delivery, webhooks } = deps
   const connectLinks = createConnectLinkStore(redis)
-  const connections = createConnectionService({ leaf, raven, delivery, webhooks, logger })
+  const connections = createConnectionService({ leaf, raven, delivery, webhooks, registry: deps.registry, logger })
   const session = createSessionMiddleware(config, redis)
   const browserLimit = createRateLimit({ redis, perMinute: config.rateLimitPerMinute, prefix: 'browser' })
 
@@ -68,6 +73,10 @@ export function buildApp(deps: AppDeps): Express {
   app.use('/assets', express.static(PUBLIC_DIR, { index: false, fallthrough: true, maxAge: '1h' }))
   app.use(sdkRoutes(config.returnToOrigins))
   app.use(openApiRoutes(config.publicBaseUrl))
+
+  // Leaf's Alerts: the raw body is read here, before any JSON parser could touch the signed bytes.
+  const unsignedAlertLimit = createRateLimit({ redis, perMinute: config.rateLimitPerMinute, prefix: 'leaf-alerts' })
+  app.use(leafAlertRoutes({ secret: config.leafAlertsSecret, intake: deps.alertIntake, limitUnsigned: unsignedAlertLimit, metrics }))
 
   // Host backend. The limiter runs before the key check so that guessing keys is limited too.
   const v1 = express.Router()

@@ -9,7 +9,11 @@ import { createMetrics, type Metrics } from './infra/metrics.js'
 import { createRedis, type Redis } from './infra/redis.js'
 import { createJobQueue, type JobQueue } from './jobs/queue.js'
 import { LeafClient, type LeafClientOptions } from './leaf/client.js'
+import { createAlertIntake, type AlertIntake } from './leaf-alerts/intake.js'
+import { createFailedCallsRecovery, type FailedCallsRecovery } from './leaf-alerts/recovery.js'
+import { redisKeys } from './infra/keys.js'
 import { RavenClient } from './raven/client.js'
+import { createConnectionRegistry, type ConnectionRegistry } from './registry/registry.js'
 import { createWebhooks, type Webhooks } from './webhooks/events.js'
 import { createWebhookProcessor } from './webhooks/processor.js'
 
@@ -47,6 +51,11 @@ export interface Composition {
   outbox: Outbox
   delivery: DurableDelivery
   webhooks: Webhooks
+  /** What this service connected, and what Leaf's Alerts said of it. */
+  registry: ConnectionRegistry
+  alertIntake: AlertIntake
+  /** Reads Leaf's failed alert calls at start and hourly (started with the worker, when alerts are on). */
+  alertRecovery: FailedCallsRecovery
   /** Starts consuming delivery and webhook jobs on this instance. */
   startWorker(): void
   /** From now on /readyz answers 503, so load balancers stop sending traffic. */
@@ -78,6 +87,15 @@ export function compose(config: Config, options: ComposeOptions = {}): Compositi
   const jobs = createJobQueue({ redisUrl: config.redisUrl, logger, ...(options.jobPrefix !== undefined && { prefix: options.jobPrefix }) })
   const outbox = createOutbox(jobs)
   const webhooks = createWebhooks({ config, jobs, logger })
+  const registry = createConnectionRegistry(jobs)
+  const alertIntake = createAlertIntake({ registry, webhooks, jobs, metrics, logger })
+  const alertRecovery = createFailedCallsRecovery({
+    leaf,
+    intake: alertIntake,
+    client: () => jobs.client(),
+    lockKey: redisKeys.registry(jobs.prefix).recoveryLock,
+    logger,
+  })
   const delivery = createDurableDelivery({
     config,
     leaf,
@@ -85,12 +103,13 @@ export function compose(config: Config, options: ComposeOptions = {}): Compositi
     jobs,
     outbox,
     webhooks,
+    registry,
     metrics,
     ...(options.inlineBudgetMs !== undefined && { inlineBudgetMs: options.inlineBudgetMs }),
     ...(options.lockTtlMs !== undefined && { lockTtlMs: options.lockTtlMs }),
   })
   let shuttingDown = false
-  const app = buildApp({ config, redis, logger, metrics, raven, leaf, delivery, webhooks, isShuttingDown: () => shuttingDown })
+  const app = buildApp({ config, redis, logger, metrics, raven, leaf, delivery, webhooks, registry, alertIntake, isShuttingDown: () => shuttingDown })
   const processWebhook = createWebhookProcessor({ config, logger, metrics })
 
   return {
@@ -105,13 +124,18 @@ export function compose(config: Config, options: ComposeOptions = {}): Compositi
     outbox,
     delivery,
     webhooks,
+    registry,
+    alertIntake,
+    alertRecovery,
     startWorker() {
-      jobs.startWorker({ 'deliver-credential': delivery.processJob, webhook: processWebhook })
+      jobs.startWorker({ 'deliver-credential': delivery.processJob, webhook: processWebhook, 'leaf-alert': alertIntake.processEarlyAlert })
+      if (config.leafAlertsSecret !== undefined) alertRecovery.start()
     },
     beginShutdown() {
       shuttingDown = true
     },
     async stopBackground(graceMs) {
+      await alertRecovery.stop()
       await delivery.drain(graceMs)
       await jobs.close(graceMs)
     },

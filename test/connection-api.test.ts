@@ -28,6 +28,8 @@ describe('/v1/users/{leafUserId}/raven-connection', () => {
       credentialId: stored?.id,
       createdTime: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/),
       scopes: expect.any(Array),
+      health: 'ok',
+      healthChangedAt: null,
     })
     expect(res.text).not.toContain(stored?.refreshToken ?? 'never')
     expect(res.text).not.toContain(system.secrets.ravenClientSecret)

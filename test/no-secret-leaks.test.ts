@@ -1,9 +1,35 @@
-import { describe, expect, it } from '@jest/globals'
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
 
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+
+import { signLeafBody } from '../sandboxes/leaf/alerts.js'
 import type { TestBrowser } from './helpers/browser.js'
-import { flowToCallback, useSystem, type FlowOptions } from './helpers/kit/index.js'
+import { credentialAlert, flowToCallback, registerLeafAlerts, useSystem, waitFor, type FlowOptions } from './helpers/kit/index.js'
 
-const system = useSystem()
+// Webhooks to the host (connection.broken among them): headers and bodies, for the sweep.
+const webhookSecret = `whsec_leaks_${Date.now().toString(36)}_0123456789`
+const webhookPosts: string[] = []
+let receiver: Server
+beforeAll(async () => {
+  receiver = createServer((req, res) => {
+    const chunks: Buffer[] = []
+    req.on('data', (chunk: Buffer) => chunks.push(chunk))
+    req.on('end', () => {
+      webhookPosts.push(`${JSON.stringify(req.headers)}\n${Buffer.concat(chunks).toString('utf8')}`)
+      res.writeHead(204).end()
+    })
+  })
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve))
+})
+const system = useSystem(() => ({
+  leafAlerts: {},
+  env: { WEBHOOK_URL: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks`, WEBHOOK_SECRET: webhookSecret },
+}))
+afterAll(async () => {
+  receiver.closeAllConnections()
+  await new Promise<void>((resolve) => receiver.close(() => resolve()))
+})
 const browsers: TestBrowser[] = []
 const hostReplies: string[] = []
 const connectTokens: string[] = []
@@ -56,8 +82,20 @@ describe('no secret leaves the service', () => {
     await run({ returnTo: `${system.returnOrigin}/x` })
     system.leaf.faults.reset()
 
+    // The life of a connection: Leaf's confirmation and alerts, forged ones, the list endpoint.
+    await registerLeafAlerts(system)
     const ops = system.browser()
     browsers.push(ops)
+    const connected = [...system.leaf.state.credentials.keys()][0] ?? 'none'
+    await system.leaf.alerts.breakCredential(connected)
+    const forged = JSON.stringify(credentialAlert({ credentialId: 'forged' }))
+    for (const signature of ['', 'AAAA', signLeafBody(forged, 'not-the-secret-at-all')]) {
+      await ops.request(`${system.url}/leaf/alerts`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-leaf-signature': signature }, body: forged })
+    }
+    const signed = JSON.stringify({ type: 'credentialsUnauthenticated', provider: 'Raven' })
+    await ops.request(`${system.url}/leaf/alerts`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-leaf-signature': signLeafBody(signed, system.secrets.leafAlertsSecret) }, body: signed })
+    await ops.get(`${system.url}/v1/raven-connections?health=unauthenticated`, { Authorization: `Bearer ${system.secrets.apiKey}` })
+    await waitFor('the connection.broken webhook', () => webhookPosts.some((post) => post.includes('connection.broken')))
     await ops.get(`${system.url}/readyz`)
     await ops.get(`${system.url}/metrics`)
     const leafUser = [...system.leaf.state.credentials.keys()][0] ?? 'none'
@@ -79,10 +117,13 @@ describe('no secret leaves the service', () => {
       'refresh tokens': refreshTokens,
       'Leaf event secrets': [...system.leaf.state.eventSecrets.values()].flat(),
       'authorization codes': codes.filter(Boolean),
+      'Leaf Alerts secret': [system.secrets.leafAlertsSecret],
+      'webhook secret': [webhookSecret],
     }
     expect(refreshTokens.length).toBeGreaterThan(0)
     expect(secrets['Leaf API tokens']?.length).toBeGreaterThan(0)
-    const haystacks = { responses: serviceResponses(), logs: system.logs.join('\n') }
+    const haystacks = { responses: serviceResponses(), logs: system.logs.join('\n'), webhooks: webhookPosts.join('\n') }
+    expect(haystacks.webhooks).toContain('connection.broken')
     expect(haystacks.responses.length).toBeGreaterThan(1000)
     expect(haystacks.logs.length).toBeGreaterThan(1000)
     const found: string[] = []

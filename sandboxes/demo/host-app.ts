@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url'
 
 import express, { type Express, type NextFunction, type Request, type Response } from 'express'
 
+import { verifyRavenConnectSignature, type RavenConnectEvent } from '../../examples/webhook-receiver.js'
 import { DEMO_LOCALES, renderHostPage, renderHostErrorPage, type DemoLocale, type HostPageModel } from './host-page.js'
 
 /*
@@ -25,6 +26,10 @@ export interface HostAppOptions {
   /** One of raven-connect's API_KEYS. Stays in this backend; the page never sees it. */
   apiKey: string
   grower?: DemoGrower
+  /** The Leaf sandbox: its break control makes a credential go bad (sandbox only, never Leaf). */
+  leafSandboxUrl?: string
+  /** raven-connect's WEBHOOK_SECRET: webhooks to /hooks/raven-connect are checked with it. */
+  webhookSecret?: string
 }
 
 export const DEMO_GROWER: DemoGrower = { externalId: 'demo-grower', name: 'Demo Grower', email: 'grower@example.com' }
@@ -34,9 +39,7 @@ export const DEMO_BRAND = { appName: 'Acme Farm Records', color: '#2f6b2f' }
 
 const PUBLIC_DIR = fileURLToPath(new URL('./public/', import.meta.url))
 
-type ConnectionStatus =
-  | { leafUserId: string; connected: true; pending: false; status: string; credentialId: string; createdTime: string; scopes: string[] }
-  | { leafUserId: string; connected: false; pending: boolean }
+type ConnectionStatus = NonNullable<HostPageModel['status']> & { leafUserId: string }
 
 export function createHostApp(options: HostAppOptions): Express {
   const grower = options.grower ?? DEMO_GROWER
@@ -46,6 +49,8 @@ export function createHostApp(options: HostAppOptions): Express {
   let leafUserId: string | undefined
   // The language switch: the `locale` of the next connect sessions; unset, the grower's browser decides.
   let locale: DemoLocale | undefined
+  // The last connection.broken webhook for the grower; a newer connection.created clears it.
+  let lastBroken: { reason: string; createdAt: string } | undefined
 
   async function callService(method: string, path: string, body?: unknown): Promise<globalThis.Response> {
     return fetch(`${options.serviceUrl}${path}`, {
@@ -84,6 +89,7 @@ export function createHostApp(options: HostAppOptions): Express {
       },
       leafUserId,
       locale,
+      life: { canBreak: options.leafSandboxUrl !== undefined, ...(lastBroken && { lastBroken }) },
     }
     if (!leafUserId) return model
     const id = encodeURIComponent(leafUserId)
@@ -160,6 +166,30 @@ export function createHostApp(options: HostAppOptions): Express {
     if (!leafUserId) return void res.redirect(303, '/?notice=nothing_to_disconnect')
     const answer = await callService('DELETE', `/v1/users/${encodeURIComponent(leafUserId)}/raven-connection`).catch(() => undefined)
     res.redirect(303, answer?.status === 204 ? '/?notice=disconnected' : '/?notice=disconnect_failed')
+  })
+
+  // Sandbox only: ask the Leaf sandbox to break the grower's credential (status change + Alert).
+  app.post('/break', sameOrigin, async (_req, res) => {
+    if (!leafUserId || !options.leafSandboxUrl) return void res.redirect(303, '/?notice=break_failed')
+    const answer = await fetch(`${options.leafSandboxUrl}/sandbox/users/${encodeURIComponent(leafUserId)}/raven-credentials/break`, {
+      method: 'POST',
+      signal: AbortSignal.timeout(10_000),
+    }).catch(() => undefined)
+    res.redirect(303, answer?.ok ? '/?notice=broken' : '/?notice=break_failed')
+  })
+
+  // raven-connect's webhooks (WEBHOOK_URL): signed, checked before anything is believed.
+  app.post('/hooks/raven-connect', express.text({ type: () => true, limit: '100kb' }), (req, res) => {
+    const raw = typeof req.body === 'string' ? req.body : ''
+    if (!options.webhookSecret || !verifyRavenConnectSignature(raw, req.get('raven-connect-signature'), options.webhookSecret)) {
+      return void res.status(401).end()
+    }
+    const event = JSON.parse(raw) as RavenConnectEvent
+    if (event.leafUserId === leafUserId && event.type === 'connection.broken') {
+      lastBroken = { reason: event.data.reason ?? 'unknown', createdAt: event.createdAt }
+    }
+    if (event.leafUserId === leafUserId && (event.type === 'connection.created' || event.type === 'connection.deleted')) lastBroken = undefined
+    res.status(204).end()
   })
 
   app.use((_req, res) => void res.status(404).type('html').send(renderHostErrorPage('There is no such page in the demo app.')))

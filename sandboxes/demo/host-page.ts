@@ -29,10 +29,21 @@ export interface HostPageModel {
   /** The `locale` the next connect sessions are created with; undefined: the browser's languages decide. */
   locale?: DemoLocale | undefined
   status?:
-    | { connected: true; pending: false; status: string; credentialId: string; createdTime: string; scopes: string[] }
+    | {
+        connected: true
+        pending: false
+        status: string
+        credentialId: string
+        createdTime: string
+        scopes: string[]
+        health?: string
+        healthChangedAt?: string | null
+      }
     | { connected: false; pending: boolean }
   statusError?: string
   events?: HostEvent[]
+  /** The life of a connection: whether the sandbox's break control is offered, and the last broken webhook. */
+  life?: { canBreak: boolean; lastBroken?: { reason: string; createdAt: string } }
 }
 
 type Tone = 'success' | 'error' | 'info'
@@ -79,6 +90,10 @@ function resultBanner(query: HostPageModel['query']): Banner | undefined {
     return { tone: 'info', heading: 'Disconnected', text: 'Raven is no longer connected. Leaf removed the stored credential.' }
   }
   if (query.notice === 'disconnect_failed') return { tone: 'error', heading: 'Disconnect failed', text: 'raven-connect could not remove the connection. Try again.' }
+  if (query.notice === 'broken') {
+    return { tone: 'info', heading: 'Connection broken (sandbox)', text: 'The Leaf sandbox marked the credential as no longer working and sent its alert, as Leaf does when a grower’s Raven access ends.' }
+  }
+  if (query.notice === 'break_failed') return { tone: 'error', heading: 'Could not break the connection', text: 'The Leaf sandbox did not take the request.' }
   if (query.notice === 'nothing_to_disconnect') return { tone: 'info', heading: 'Nothing to disconnect', text: 'Raven was never connected in this demo run.' }
   return undefined
 }
@@ -134,6 +149,43 @@ function eventsBlock(model: HostPageModel): string {
         </table></div>`
 }
 
+/** What each health means to the grower, and what to do. */
+const HEALTH_TEXT: Record<string, string> = {
+  unauthenticated: 'Raven no longer accepts this connection (access was revoked, or it went unused too long). Reconnect Raven to keep your data syncing.',
+  limited_permission: 'Raven now grants this connection fewer permissions than syncing needs. Reconnect Raven and allow all requested access.',
+}
+
+/**
+ * The life of a connection: after it was made, Leaf's Alerts may say it broke. The host learns it from
+ * the `connection.broken` webhook and from `health` in the status, and asks the grower to reconnect.
+ */
+function lifeSection(model: HostPageModel): string {
+  const status = model.status
+  if (status?.connected !== true) return ''
+  const health = status.health ?? 'ok'
+  const webhook = model.life?.lastBroken
+    ? `<p class="hint" id="broken-webhook">Webhook received: <code>connection.broken</code> (${esc(model.life.lastBroken.reason)}) at ${esc(formatTime(model.life.lastBroken.createdAt))}.</p>`
+    : ''
+  if (health !== 'ok') {
+    return `<section id="reconnect" class="banner tone-error" role="alert" data-health="${esc(health)}">
+        <h2>Raven needs you to reconnect</h2>
+        <p>${esc(HEALTH_TEXT[health] ?? 'This connection stopped working. Reconnect Raven.')}</p>
+        <p class="code">health=${esc(health)}${status.healthChangedAt ? ` since ${esc(formatTime(status.healthChangedAt))}` : ''}</p>
+        ${webhook}
+        <form method="post" action="/connect"><button type="submit" class="primary">Reconnect Raven</button></form>
+      </section>`
+  }
+  const breakControl = model.life?.canBreak
+    ? `<form method="post" action="/break"><button type="submit" class="danger">Break this connection</button></form>
+        <p class="hint">Sandbox only: makes the Leaf sandbox mark the credential as failing and send its Alert, as Leaf does when a grower revokes access at Raven.</p>`
+    : ''
+  return `<section id="connection-life" class="panel" aria-labelledby="life-heading" data-health="ok">
+        <h2 id="life-heading">Connection health</h2>
+        <p class="status status-on">Healthy</p>
+        ${breakControl}
+      </section>`
+}
+
 export function renderHostPage(model: HostPageModel): string {
   const banner = resultBanner(model.query)
   const connected = model.status?.connected === true
@@ -150,6 +202,7 @@ export function renderHostPage(model: HostPageModel): string {
   return layout(
     'Integrations · Acme Farm Records',
     `${bannerHtml}
+      ${lifeSection(model)}
       <section class="panel" aria-labelledby="raven-heading">
         <h2 id="raven-heading">Raven</h2>
         <p class="lead">Connect your Raven account so field operations sync into Acme automatically.</p>

@@ -5,6 +5,9 @@ import { pathToFileURL } from 'node:url'
 import { startLeafSandbox, type LeafSandbox } from '../leaf/server.js'
 import { DEFAULT_GROWER, startRavenSandbox, type RavenSandbox } from '../raven/server.js'
 import { RedisNotInstalledError, startRedisServer } from '../redis/throwaway-redis.js'
+import { createLogger } from '../../src/infra/logger.js'
+import { LeafClient } from '../../src/leaf/client.js'
+import { registerAlertsWebhook } from '../../src/leaf-alerts/registration.js'
 import { DEMO_BRAND, DEMO_GROWER, createHostApp } from './host-app.js'
 import { isAddressInUse, listenOn, pickPort, startServiceProcess } from './service-process.js'
 
@@ -79,6 +82,8 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
       ravenClientSecret: randomBytes(24).toString('base64url'),
       leafPassword: randomBytes(12).toString('base64url'),
       tokenEncryptionKey: randomBytes(32).toString('base64'),
+      leafAlertsSecret: randomBytes(24).toString('base64url'),
+      webhookSecret: randomBytes(24).toString('base64url'),
     }
 
     const redisUrl = options.redisUrl ?? process.env.REDIS_URL ?? (await startOwnRedis(closers, say))
@@ -126,13 +131,24 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
       // The host's brand on raven-connect's pages. No BRAND_LOGO_URL: the demo serves nothing over https.
       APP_NAME: DEMO_BRAND.appName,
       BRAND_COLOR: DEMO_BRAND.color,
+      // The life of a connection: Leaf's Alerts in, connection.broken out to the demo host.
+      LEAF_ALERTS_SECRET: secrets.leafAlertsSecret,
+      WEBHOOK_URL: `${hostUrl}/hooks/raven-connect`,
+      WEBHOOK_SECRET: secrets.webhookSecret,
       LOG_LEVEL: options.logLevel ?? 'warn',
     }
     const service = await startServiceProcess({ url: serviceUrl, output: options.serviceOutput ?? 'inherit', env: serviceEnv })
     // Before the sandboxes in the reverse order: the service may still be finishing a callback.
     closers.push(() => service.stop())
 
-    host.server.on('request', createHostApp({ publicUrl: hostUrl, serviceUrl, apiKey: secrets.apiKey }))
+    // What `npm run leaf-alerts -- register` does in production: Leaf's Alerts go to this service.
+    const leafClient = new LeafClient({ apiUrl: leaf.url, auth: leafLogin, logger: createLogger({ level: 'silent' }) })
+    await registerAlertsWebhook(leafClient, { publicBaseUrl: serviceUrl, secret: secrets.leafAlertsSecret })
+
+    host.server.on(
+      'request',
+      createHostApp({ publicUrl: hostUrl, serviceUrl, apiKey: secrets.apiKey, leafSandboxUrl: leaf.url, webhookSecret: secrets.webhookSecret }),
+    )
     return {
       hostUrl,
       serviceUrl,
@@ -208,7 +224,8 @@ async function main(): Promise<void> {
       ${demo.hostUrl}
 
   Click "Connect Raven", sign in at the Raven sandbox as ${DEFAULT_GROWER.username} / ${DEFAULT_GROWER.password},
-  and allow access. Behind the page: raven-connect ${demo.serviceUrl} (API: ${demo.serviceUrl}/openapi.json),
+  and allow access. Then "Break this connection" plays Leaf noticing a dead token: the page asks
+  you to reconnect, and "Reconnect Raven" makes it healthy again. Behind the page: raven-connect ${demo.serviceUrl} (API: ${demo.serviceUrl}/openapi.json),
   Raven sandbox ${demo.ravenIssuer}, Leaf sandbox ${demo.leafUrl}, Redis ${demo.redisUrl}.
 
   Ctrl-C stops everything.

@@ -1,12 +1,14 @@
 import { once } from 'node:events'
 import type { AddressInfo } from 'node:net'
 import express, { type NextFunction, type Request, type Response } from 'express'
+import { ALERTS_BASE, LeafAlerts, type CredentialAlertType, type SandboxAlertOptions } from './alerts.js'
 import { API_BASE, LeafFaults, type ScriptedAnswer } from './faults.js'
 import { LeafSandboxState, type SandboxCredential, type SandboxUser } from './store.js'
 import { SandboxTokens } from './tokens.js'
 import type { Logger } from '../../src/infra/logger.js'
 
 export { LeafFaults, type ScriptedAnswer } from './faults.js'
+export { LeafAlerts, signLeafBody, type AlertDelivery, type FailedCall, type SandboxWebhook } from './alerts.js'
 export {
   LeafSandboxState,
   type LeafSandboxBehaviour,
@@ -25,6 +27,8 @@ export interface LeafSandboxOptions {
   tokenTtlSeconds?: number
   /** Token lifetime with `rememberMe: "true"`. Default 30 days, like Leaf. */
   rememberMeTokenTtlSeconds?: number
+  /** Leaf Alerts: the retry schedule of undelivered alerts (scaled down in tests). */
+  alerts?: SandboxAlertOptions
   logger?: Logger
 }
 
@@ -33,6 +37,8 @@ export interface LeafSandbox {
   close(): Promise<void>
   state: LeafSandboxState
   faults: LeafFaults
+  /** Leaf Alerts: webhooks, signed alerts, retries, failed calls; `breakCredential` for tests and the demo. */
+  alerts: LeafAlerts
   /** Every API owner token this sandbox issued (for leak scans). */
   issuedTokens(): readonly string[]
 }
@@ -56,6 +62,7 @@ export async function startLeafSandbox(options: LeafSandboxOptions = {}): Promis
     pending.add(timer)
   }
   const login = { username: options.username ?? 'leaf-demo@example.com', password: options.password ?? 'leaf-sandbox' }
+  const alerts = new LeafAlerts(state, login.username, options.alerts)
   const ttl = {
     normal: options.tokenTtlSeconds ?? 86_400,
     rememberMe: options.rememberMeTokenTtlSeconds ?? THIRTY_DAYS,
@@ -90,15 +97,16 @@ export async function startLeafSandbox(options: LeafSandboxOptions = {}): Promis
     res.json({ id_token: tokens.issue(login.username, rememberMe ? ttl.rememberMe : ttl.normal) })
   })
 
-  const api = express.Router()
-  api.use((req, res, next) => {
+  const requireToken = (req: Request, res: Response, next: NextFunction) => {
     const header = req.get('authorization') ?? ''
     const match = /^Bearer (\S+)$/.exec(header)
     if (match?.[1] === undefined || !tokens.verify(match[1])) {
       return problem(res, 401, 'Unauthorized', 'Full authentication is required')
     }
     next()
-  })
+  }
+  const api = express.Router()
+  api.use(requireToken)
 
   api.get('/users', (req, res) => {
     const { externalId } = req.query
@@ -172,6 +180,16 @@ export async function startLeafSandbox(options: LeafSandboxOptions = {}): Promis
   })
 
   app.use(API_BASE, api)
+  app.use(ALERTS_BASE, requireToken, alerts.routes())
+
+  // Sandbox only, not part of Leaf: the demo's "Break this connection" control. Leaf's background check
+  // would find the dead token by itself; here the demo host asks for it.
+  app.post('/sandbox/users/:id/raven-credentials/break', async (req, res) => {
+    if (!state.credentials.has(req.params.id)) return problem(res, 404, 'Not Found', 'Raven credentials not found')
+    const type: CredentialAlertType = asRecord(req.body)?.type === 'credentialsLimitedPermission' ? 'credentialsLimitedPermission' : 'credentialsUnauthenticated'
+    const alert = await alerts.breakCredential(req.params.id, { type })
+    res.json({ sent: alerts.webhookFor(type) !== undefined, status: alert.status })
+  })
   app.use((req, res) => problem(res, 404, 'Not Found', `no route for ${req.method} ${req.path}`))
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
     const type = (err as { type?: unknown }).type
@@ -189,10 +207,12 @@ export async function startLeafSandbox(options: LeafSandboxOptions = {}): Promis
     url: `http://${host}:${address.port}`,
     state,
     faults,
+    alerts,
     issuedTokens: () => [...tokens.issued],
     close: async () => {
       for (const timer of pending) clearTimeout(timer)
       pending.clear()
+      alerts.close()
       const closed = new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve())))
       // Delayed answers and keep-alive sockets would hold close() open.
       server.closeAllConnections()

@@ -53,6 +53,8 @@ export interface Config {
   trustProxy: boolean | number | string
   webhook: { url: string; secret: string } | undefined
   pages: PageSettings
+  /** LEAF_ALERTS_SECRET: set, POST /leaf/alerts is live and Leaf's Alerts keep connection health. */
+  leafAlertsSecret: string | undefined
 }
 
 export class ConfigError extends Error {
@@ -134,6 +136,7 @@ function buildConfig(env: ParsedEnv, problems: string[]): Config {
       brandColor: env.BRAND_COLOR,
       defaultLocale: env.DEFAULT_LOCALE,
     },
+    leafAlertsSecret: parseLeafAlertsSecret(env.LEAF_ALERTS_SECRET, problems),
   }
 }
 
@@ -256,6 +259,13 @@ function parseWebhook(env: ParsedEnv, problems: string[]): Config['webhook'] {
     return undefined
   }
   return { url, secret: env.WEBHOOK_SECRET }
+}
+
+// Leaf signs with whatever secret it was registered with: a short one would make forged alerts guessable.
+function parseLeafAlertsSecret(value: string | undefined, problems: string[]): string | undefined {
+  if (value === undefined) return undefined
+  if (value.length < 16) problems.push('LEAF_ALERTS_SECRET: at least 16 characters')
+  return value
 }
 
 function dedupeByVariable(problems: string[]): string[] {

@@ -95,6 +95,7 @@ export const envSchema = z.object({
     .enum(LOCALES, { error: `must be one of ${LOCALES.join(', ')}` })
     .default('en')
     .describe("language of the grower's pages when neither the connect session nor the browser names a supported one"),
+  LEAF_ALERTS_SECRET: optionalNonEmpty.describe('secret Leaf signs its Alerts with; enables POST /leaf/alerts (optional)'),
 })
 
 /**

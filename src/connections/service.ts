@@ -3,6 +3,7 @@ import type { LeafClient } from '../leaf/client.js'
 import type { LeafEvent } from '../leaf/schemas.js'
 import type { Logger } from '../infra/logger.js'
 import type { RavenClient } from '../raven/client.js'
+import type { ConnectionRegistry, Health, RegisteredConnection } from '../registry/registry.js'
 import type { Webhooks } from '../webhooks/events.js'
 
 export type ConnectionStatus =
@@ -14,6 +15,9 @@ export type ConnectionStatus =
       credentialId: string
       createdTime: string
       scopes: string[]
+      health: Health
+      /** ISO time of the alert that set `health`; null while nothing was said. */
+      healthChangedAt: string | null
     }
   | { leafUserId: string; connected: false; pending: boolean }
 
@@ -28,7 +32,27 @@ export interface ConnectionServiceDeps {
   raven: RavenClient
   delivery: CredentialDelivery
   webhooks: Webhooks
+  registry: ConnectionRegistry
   logger: Logger
+}
+
+/** One item of `GET /v1/raven-connections`. */
+export interface ListedConnection {
+  leafUserId: string
+  credentialId: string
+  health: Health
+  healthChangedAt: string | null
+  connectedAt: string
+}
+
+export function listedConnection(entry: RegisteredConnection): ListedConnection {
+  return {
+    leafUserId: entry.leafUserId,
+    credentialId: entry.credentialId,
+    health: entry.health,
+    healthChangedAt: entry.healthChangedAt === null ? null : new Date(entry.healthChangedAt).toISOString(),
+    connectedAt: new Date(entry.connectedAt).toISOString(),
+  }
 }
 
 /** Status, disconnect and events for one Leaf user: shared by the /v1 and the browser /api routes. */
@@ -68,6 +92,13 @@ export function createConnectionService(deps: ConnectionServiceDeps) {
     async status(leafUserId: string): Promise<ConnectionStatus> {
       const credential = await deps.leaf.getRavenCredential(leafUserId)
       if (!credential) return { leafUserId, connected: false, pending: await deps.delivery.isPending(leafUserId) }
+      let entry = await deps.registry.get(leafUserId)
+      if (entry?.credentialId !== credential.id) {
+        // A credential the registry did not know (made before the registry, or by a finish still on its
+        // way): remember it now, so Leaf's alerts about it count. Another credential id is a reconnect.
+        await deps.registry.register({ leafUserId, credentialId: credential.id, createdTime: credential.createdTime })
+        entry = await deps.registry.get(leafUserId)
+      }
       return {
         leafUserId,
         connected: true,
@@ -76,7 +107,15 @@ export function createConnectionService(deps: ConnectionServiceDeps) {
         credentialId: credential.id,
         createdTime: credential.createdTime,
         scopes: credential.scopes,
+        health: entry?.health ?? 'ok',
+        healthChangedAt: entry?.healthChangedAt ? new Date(entry.healthChangedAt).toISOString() : null,
       }
+    },
+
+    /** The registry's connections in Leaf user id order, after `after`, optionally of one health. */
+    async list(options: { health?: Health; limit: number; after?: string }): Promise<{ connections: ListedConnection[]; after: string | null }> {
+      const page = await deps.registry.list(options)
+      return { connections: page.connections.map(listedConnection), after: page.after }
     },
 
     /**
@@ -91,6 +130,7 @@ export function createConnectionService(deps: ConnectionServiceDeps) {
       // Whether there was anything to delete decides the connection.deleted webhook.
       const existed = refreshToken === undefined ? await holdsCredential(leafUserId) : refreshToken !== null
       await deps.leaf.deleteRavenCredential(leafUserId)
+      await deps.registry.forget(leafUserId)
       log.info({ leafUserId, cancelledPending: cancelled }, 'Raven disconnected')
       if (existed || cancelled) await deps.webhooks.emit('connection.deleted', leafUserId, {})
     },

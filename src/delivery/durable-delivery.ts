@@ -5,6 +5,7 @@ import type { LeafClient } from '../leaf/client.js'
 import type { Logger } from '../infra/logger.js'
 import type { Metrics } from '../infra/metrics.js'
 import type { JobQueue } from '../jobs/queue.js'
+import type { ConnectionRegistry } from '../registry/registry.js'
 import type { Webhooks } from '../webhooks/events.js'
 import type { CredentialDelivery } from './credential-delivery.js'
 import { createDeliveryFinish } from './finish.js'
@@ -21,6 +22,8 @@ export interface DurableDeliveryOptions {
   jobs: JobQueue
   outbox: Outbox
   webhooks: Webhooks
+  /** Written in the finishing MULTI of every delivered credential. */
+  registry: ConnectionRegistry
   metrics: Pick<Metrics, 'deliveries'>
   /** How long the callback waits for Leaf before answering `pending`. Default 4000. */
   inlineBudgetMs?: number
@@ -50,7 +53,7 @@ export function createDurableDelivery(options: DurableDeliveryOptions): DurableD
   let stopping = false
   const isStopping = () => stopping
   const lock = createGrowerLock({ outbox, ttlMs: options.lockTtlMs ?? 10_000, log, isStopping })
-  const finish = createDeliveryFinish({ outbox, webhooks, metrics, log })
+  const finish = createDeliveryFinish({ outbox, webhooks, registry: options.registry, metrics, log })
   const credentialFor = (refreshToken: string) => ({
     clientId: options.config.raven.clientId,
     clientSecret: options.config.raven.clientSecret,

@@ -1,6 +1,7 @@
 import type { RavenCredentialSummary } from '../leaf/client.js'
 import type { Logger } from '../infra/logger.js'
 import type { Metrics } from '../infra/metrics.js'
+import type { ConnectionRegistry } from '../registry/registry.js'
 import type { Webhooks } from '../webhooks/events.js'
 import type { Outbox, ParkedDelivery } from './outbox.js'
 
@@ -22,13 +23,15 @@ export function logContext(record: ParkedDelivery) {
   return { deliveryId: record.deliveryId, leafUserId: record.leafUserId, connectSessionId: record.connectSessionId }
 }
 
-export function createDeliveryFinish(deps: { outbox: Outbox; webhooks: Webhooks; metrics: Pick<Metrics, 'deliveries'>; log: Logger }): DeliveryFinish {
-  const { outbox, webhooks, metrics, log } = deps
+export function createDeliveryFinish(deps: { outbox: Outbox; webhooks: Webhooks; registry: ConnectionRegistry; metrics: Pick<Metrics, 'deliveries'>; log: Logger }): DeliveryFinish {
+  const { outbox, webhooks, registry, metrics, log } = deps
   return {
     async delivered(record, summary, via) {
-      await outbox.finish(record, (multi) =>
-        webhooks.addToMulti(multi, 'connection.created', record.leafUserId, { connectSessionId: record.connectSessionId, credentialId: summary.id }),
-      )
+      await outbox.finish(record, (multi) => {
+        // In the same MULTI: a crash cannot leave a delivered credential unknown to Leaf's Alerts.
+        registry.registerInMulti(multi, { leafUserId: record.leafUserId, credentialId: summary.id, createdTime: summary.createdTime })
+        return webhooks.addToMulti(multi, 'connection.created', record.leafUserId, { connectSessionId: record.connectSessionId, credentialId: summary.id })
+      })
       metrics.deliveries.inc({ outcome: 'delivered', via })
       log.info({ ...logContext(record), via, credentialId: summary.id }, 'credential delivered to Leaf')
     },

@@ -1,6 +1,7 @@
 /**
  * Every Redis key the service writes, by prefix, in one place: what lives where, for a newcomer and for
- * an operator scanning Redis. Everything here expires except the job queue's bookkeeping.
+ * an operator scanning Redis. Everything here expires except the job queue's bookkeeping and the
+ * connection registry.
  */
 export const redisKeys = {
   /** express-session records (connect-redis adds the session id); TTL = the cookie's maxAge. */
@@ -21,5 +22,24 @@ export const redisKeys = {
     record: (deliveryId: string) => `${jobPrefix}:outbox:${deliveryId}`,
     pending: (leafUserId: string) => `${jobPrefix}:pending:${leafUserId}`,
     lock: (leafUserId: string) => `${jobPrefix}:lock:${leafUserId}`,
+  }),
+  /**
+   * The connection registry (registry/), no expiry: what this service connected, for Leaf's Alerts and
+   * the list endpoint. Under the job prefix's hash tag, so the delivery's finishing MULTI can write it
+   * and its scripts touch one Cluster slot.
+   */
+  registry: (jobPrefix: string) => ({
+    /** Hash per Leaf user: credentialId, health, healthChangedAt, connectedAt, createdAt, leafStatus. */
+    userPrefix: `${jobPrefix}:conn:user:`,
+    /** credentialId → Leaf user (Leaf's alerts name only the credential). */
+    credentialPrefix: `${jobPrefix}:conn:cred:`,
+    /** Sorted set of every Leaf user (score 0: ordered by id, so paging by id is stable). */
+    index: `${jobPrefix}:conn:index`,
+    /** The same, per health, for `?health=`. */
+    healthPrefix: `${jobPrefix}:conn:health:`,
+    /** One instance's claim on the failed-calls recovery run (SET NX PX). */
+    recoveryLock: `${jobPrefix}:conn:recovery-lock`,
+    /** An alert for a credential not yet registered (its delivery still finishing); TTL one day. */
+    earlyAlertPrefix: `${jobPrefix}:conn:early:`,
   }),
 } as const

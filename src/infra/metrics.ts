@@ -14,6 +14,8 @@ export interface Metrics {
   deliveries: Counter<'outcome' | 'via'>
   /** Webhook POST attempts, by outcome (delivered, retry, refused). */
   webhooks: Counter<'outcome'>
+  /** Leaf Alerts received or recovered, by type (or confirmation, other) and what became of them. */
+  leafAlerts: Counter<'type' | 'outcome'>
 }
 
 export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metrics {
@@ -56,6 +58,12 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       name: 'raven_connect_webhooks_total',
       help: 'Webhook POST attempts, by outcome (delivered, retry, refused).',
       labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    leafAlerts: new Counter({
+      name: 'raven_connect_leaf_alerts_total',
+      help: "Leaf Alerts handled, by type (credentialsUnauthenticated, credentialsLimitedPermission, confirmation, other) and outcome (applied, stale, unknown, other_provider, ignored, rejected_signature …).",
+      labelNames: ['type', 'outcome'],
       registers: [registry],
     }),
   }

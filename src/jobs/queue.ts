@@ -4,17 +4,21 @@ import { redisKeys } from '../infra/keys.js'
 import type { Logger } from '../infra/logger.js'
 import { createRedis, type Redis } from '../infra/redis.js'
 import { nextRetryDelayMs, retryAfterOf, settleWithin, withTimeout, type RetryPolicy } from '../infra/async.js'
-import { DELIVERY_SCHEDULE, WEBHOOK_SCHEDULE } from './schedules.js'
+import { DELIVERY_SCHEDULE, EARLY_ALERT_SCHEDULE, WEBHOOK_SCHEDULE } from './schedules.js'
 
 export { DelayedError, UnrecoverableError }
 export type { Job }
 
 export const QUEUE_NAME = 'raven-connect'
 
-export type JobName = 'deliver-credential' | 'webhook'
+export type JobName = 'deliver-credential' | 'webhook' | 'leaf-alert'
 
 /** Names the backoff strategy of each job kind (see schedules.ts). */
-const SCHEDULES: Record<JobName, RetryPolicy> = { 'deliver-credential': DELIVERY_SCHEDULE, webhook: WEBHOOK_SCHEDULE }
+const SCHEDULES: Record<JobName, RetryPolicy> = {
+  'deliver-credential': DELIVERY_SCHEDULE,
+  webhook: WEBHOOK_SCHEDULE,
+  'leaf-alert': EARLY_ALERT_SCHEDULE,
+}
 
 /** A MULTI of the producer connection: `addToMulti` puts a job in it beside the caller's own writes. */
 export type RedisMulti = ReturnType<Redis['multi']>

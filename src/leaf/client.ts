@@ -1,3 +1,4 @@
+import * as alerts from './alerts.js'
 import * as credentials from './credentials.js'
 import type { RetryPolicy } from '../infra/async.js'
 import { DEFAULT_RETRY, LeafTransport } from './transport.js'
@@ -8,6 +9,7 @@ import type { Metrics } from '../infra/metrics.js'
 import type { LeafEvent, LeafUser, RavenCredentialInput, RavenCredentialSummary } from './schemas.js'
 
 export type { RepeatableReconnect } from './credentials.js'
+export type { LeafFailedCall, LeafWebhook, NewLeafWebhook } from './alerts.js'
 export type { LeafEvent, LeafUser, RavenCredentialInput, RavenCredentialSummary } from './schemas.js'
 export type { NewLeafUser } from './users.js'
 export { LeafError, describeLeafFailure, isLeafError, type LeafErrorKind } from './errors.js'
@@ -122,5 +124,28 @@ export class LeafClient {
     repeatable?: credentials.RepeatableReconnect,
   ): Promise<RavenCredentialSummary> {
     return credentials.replaceRavenCredential(this.transport, leafUserId, credential, repeatable)
+  }
+
+  /** Leaf Alerts: the registered webhooks, without their secrets. */
+  listAlertWebhooks(): Promise<alerts.LeafWebhook[]> {
+    return alerts.listWebhooks(this.transport)
+  }
+
+  /**
+   * Registers a webhook for `events`. An event another webhook holds answers 400 (`eventRegisteredTwice`).
+   * @throws {LeafError} `rejected` for that, after retries for the rest.
+   */
+  createAlertWebhook(webhook: alerts.NewLeafWebhook): Promise<alerts.LeafWebhook> {
+    return alerts.createWebhook(this.transport, webhook)
+  }
+
+  /** Deletes a webhook; resolves when it was already gone. */
+  deleteAlertWebhook(id: string): Promise<void> {
+    return alerts.deleteWebhook(this.transport, id)
+  }
+
+  /** The alerts Leaf could not deliver (`GET /webhooks/failed-calls`). */
+  listFailedAlertCalls(): Promise<alerts.LeafFailedCall[]> {
+    return alerts.listFailedCalls(this.transport)
   }
 }

@@ -20,8 +20,10 @@ export interface LeafCall {
   /** Metric and log label, e.g. `get_user`. */
   operation: string
   method: 'GET' | 'POST' | 'DELETE'
-  /** Path under `/services/usermanagement/api`, already encoded. */
+  /** Path under `/services/usermanagement/api` (or `/services/alerts/api/alerts` for `api: 'alerts'`), encoded. */
   path: string
+  /** Which of Leaf's services: user management (default) or Alerts. */
+  api?: 'usermanagement' | 'alerts'
   query?: Record<string, string>
   body?: unknown
   /** Statuses handed back to the caller instead of thrown (e.g. 404 for a lookup). */
@@ -62,6 +64,7 @@ export class LeafTransport {
   readonly retry: RetryPolicy
   readonly logger: Logger
   private readonly baseUrl: string
+  private readonly alertsUrl: string
   private readonly authUrl: string
 
   constructor(private readonly options: LeafTransportOptions) {
@@ -69,13 +72,14 @@ export class LeafTransport {
     this.logger = options.logger
     const origin = options.apiUrl.replace(/\/+$/, '')
     this.baseUrl = `${origin}/services/usermanagement/api`
+    this.alertsUrl = `${origin}/services/alerts/api/alerts`
     this.authUrl = `${origin}/api/authenticate`
     this.tokens = new LeafTokenSource(options.auth, (login) => this.authenticate(login))
   }
 
   /** Sends an authenticated call; on 401 with a login, authenticates again and retries once. */
   async call(call: LeafCall): Promise<LeafReply> {
-    const url = new URL(this.baseUrl + call.path)
+    const url = new URL((call.api === 'alerts' ? this.alertsUrl : this.baseUrl) + call.path)
     for (const [key, value] of Object.entries(call.query ?? {})) url.searchParams.set(key, value)
     let renewed = false
     for (;;) {
@@ -160,6 +164,8 @@ export class LeafTransport {
         headers,
         body: call.body === undefined ? undefined : JSON.stringify(call.body),
         signal: AbortSignal.timeout(this.options.timeoutMs),
+        // A followed 307/308 would re-send the body (a refresh token, a webhook secret) elsewhere.
+        redirect: 'manual',
       })
       const text = await res.text()
       outcome = outcomeOf(res.status)

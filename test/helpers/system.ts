@@ -25,6 +25,8 @@ export interface SystemSecrets {
   tokenEncryptionKey: string
   /** Set when the system runs with `leafAuth: 'token'`: the LEAF_API_TOKEN the service was given. */
   leafToken?: string
+  /** LEAF_ALERTS_SECRET: set in the service's environment only with `leafAlerts`. */
+  leafAlertsSecret: string
 }
 
 export interface SystemOptions {
@@ -47,6 +49,11 @@ export interface SystemOptions {
    * prefix of its own; `worker: false` leaves the queue unworked until `service.startWorker()`.
    */
   durable?: { inlineBudgetMs?: number; lockTtlMs?: number; worker?: boolean }
+  /**
+   * Leaf Alerts on: LEAF_ALERTS_SECRET set, and the Leaf sandbox's retry schedule of undelivered alerts
+   * (default: Leaf's 1/30/60/240 minutes, i.e. never within a test).
+   */
+  leafAlerts?: { retryDelaysMs?: number[] }
 }
 
 export interface TestSystem {
@@ -88,6 +95,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
     ravenClientSecret: 'ravensecret_' + randomBytes(18).toString('base64url'),
     leafPassword: 'leafpw_' + randomBytes(12).toString('base64url'),
     tokenEncryptionKey: randomBytes(32).toString('base64'),
+    leafAlertsSecret: 'leafalerts_' + randomBytes(18).toString('base64url'),
   }
   // The production server settings (tightened timeouts, parser-error answers), as main.ts uses them.
   const server = createHardenedServer()
@@ -108,7 +116,11 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
             },
           ],
         })
-  const leaf = await startLeafSandbox({ username: 'owner@leaf.test', password: secrets.leafPassword })
+  const leaf = await startLeafSandbox({
+    username: 'owner@leaf.test',
+    password: secrets.leafPassword,
+    ...(options.leafAlerts?.retryDelaysMs !== undefined && { alerts: { retryDelaysMs: options.leafAlerts.retryDelaysMs } }),
+  })
   const config = loadConfig({
     PORT: String(port),
     PUBLIC_BASE_URL: publicBaseUrl,
@@ -132,6 +144,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
       : { LEAF_USERNAME: 'owner@leaf.test', LEAF_PASSWORD: secrets.leafPassword }),
     TOKEN_ENCRYPTION_KEY: secrets.tokenEncryptionKey,
     RATE_LIMIT_PER_MINUTE: '0',
+    ...(options.leafAlerts !== undefined && { LEAF_ALERTS_SECRET: secrets.leafAlertsSecret }),
     ...options.env,
   })
   // The parser-error pages know the page settings, as main.ts gives them (the server had to exist first, for its port).

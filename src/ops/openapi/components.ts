@@ -35,7 +35,7 @@ export const connectionSchemas: Record<string, Json> = {
       {
         type: 'object',
         title: 'Connected',
-        required: ['leafUserId', 'connected', 'pending', 'status', 'credentialId', 'createdTime', 'scopes'],
+        required: ['leafUserId', 'connected', 'pending', 'status', 'credentialId', 'createdTime', 'scopes', 'health', 'healthChangedAt'],
         properties: {
           leafUserId: { type: 'string' },
           connected: { const: true },
@@ -44,6 +44,12 @@ export const connectionSchemas: Record<string, Json> = {
           credentialId: { type: 'string' },
           createdTime: { type: 'string', description: 'As Leaf reports it.' },
           scopes: { type: 'array', items: { type: 'string' } },
+          health: ref('Health'),
+          healthChangedAt: {
+            type: ['string', 'null'],
+            format: 'date-time',
+            description: 'The time of the Leaf alert that set `health`; null until one did.',
+          },
         },
       },
       {
@@ -57,6 +63,10 @@ export const connectionSchemas: Record<string, Json> = {
         },
       },
     ],
+  },
+  Health: {
+    enum: ['ok', 'unauthenticated', 'limited_permission'],
+    description: 'What Leaf’s Alerts last said of the credential; `ok` until they say otherwise, and again after a reconnect.',
   },
   ConnectionEvents: {
     type: 'object',

@@ -52,6 +52,28 @@ export const operationsPaths: Record<string, Json> = {
       responses: { '200': { description: 'Metrics', content: { 'text/plain': { schema: { type: 'string' } } } } },
     },
   },
+  '/leaf/alerts': {
+    post: {
+      tags: ['operations'],
+      operationId: 'receiveLeafAlert',
+      summary: 'Leaf’s Alerts (only when LEAF_ALERTS_SECRET is set; 404 otherwise)',
+      description:
+        'The raw body (at most 100 kB) must carry `X-Leaf-Signature`: the base64 of HMAC-SHA256 of the body under LEAF_ALERTS_SECRET. Credential alerts for Raven credentials this service created set the connection’s health and send one `connection.broken` webhook; the registration confirmation and every other alert are answered 2xx and change nothing.',
+      parameters: [{ name: 'X-Leaf-Signature', in: 'header', required: true, schema: { type: 'string' } }],
+      requestBody: { required: true, content: json({ type: 'object' }) },
+      responses: {
+        '200': {
+          description: 'Received (whatever it changed)',
+          content: json({ type: 'object', required: ['received', 'outcome'], properties: { received: { const: true }, outcome: { type: 'string' } } }),
+        },
+        '400': { $ref: '#/components/responses/Problem' },
+        '401': { $ref: '#/components/responses/Problem' },
+        '404': { $ref: '#/components/responses/Problem' },
+        '413': { $ref: '#/components/responses/Problem' },
+        '429': { $ref: '#/components/responses/RateLimited' },
+      },
+    },
+  },
   [OPENAPI_ROUTE]: {
     get: {
       tags: ['operations'],

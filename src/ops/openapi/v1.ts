@@ -34,6 +34,27 @@ function connectSessionRequestSchema(): Json {
 }
 
 export const v1Schemas: Record<string, Json> = {
+  ConnectionList: {
+    type: 'object',
+    required: ['connections', 'nextCursor'],
+    properties: {
+      connections: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['leafUserId', 'credentialId', 'health', 'healthChangedAt', 'connectedAt'],
+          properties: {
+            leafUserId: { type: 'string' },
+            credentialId: { type: 'string' },
+            health: ref('Health'),
+            healthChangedAt: { type: ['string', 'null'], format: 'date-time' },
+            connectedAt: { type: 'string', format: 'date-time' },
+          },
+        },
+      },
+      nextCursor: { type: ['string', 'null'], description: 'Pass as `cursor` for the next page; null on the last one.' },
+    },
+  },
   ConnectSessionRequest: connectSessionRequestSchema(),
   ConnectSession: {
     type: 'object',
@@ -69,6 +90,22 @@ export const v1Paths: Record<string, Json> = {
         '415': problemRef,
         ...v1Errors,
       },
+    },
+  },
+  '/v1/raven-connections': {
+    get: {
+      tags: ['host backend'],
+      operationId: 'listRavenConnections',
+      summary: 'The connections this service made and still knows of, e.g. every grower who must reconnect',
+      description:
+        'Ordered by Leaf user id. Paging is stable under concurrent changes: no connection that exists throughout is skipped; one may appear twice.',
+      security: [{ apiKey: [] }],
+      parameters: [
+        { name: 'health', in: 'query', required: false, schema: ref('Health') },
+        { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 500, default: 100 } },
+        { name: 'cursor', in: 'query', required: false, description: 'The `nextCursor` of the previous page; opaque.', schema: { type: 'string' } },
+      ],
+      responses: { '200': { description: 'One page', content: json(ref('ConnectionList')) }, ...v1Errors },
     },
   },
   '/v1/users/{leafUserId}/raven-connection': {

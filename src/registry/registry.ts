@@ -1,0 +1,161 @@
+import { redisKeys } from '../infra/keys.js'
+import type { Redis } from '../infra/redis.js'
+import type { JobQueue, RedisMulti } from '../jobs/queue.js'
+import {
+  APPLY_ALERT,
+  CLEAR_NOTIFY,
+  FORGET,
+  HEALTHS,
+  REGISTER,
+  type AlertVerdict,
+  type Health,
+} from './scripts.js'
+
+export { HEALTHS, type AlertVerdict, type Health }
+
+/** One connection as the registry knows it (contract: the list endpoint's item, plus what alerts need). */
+export interface RegisteredConnection {
+  leafUserId: string
+  credentialId: string
+  health: Health
+  /** Epoch ms of the alert that set `health`; null while it is `ok`. */
+  healthChangedAt: number | null
+  connectedAt: number
+}
+
+/** What a credential alert asks the registry to record (see leaf-alerts/). */
+export interface HealthChange {
+  credentialId: string
+  health: Exclude<Health, 'ok'>
+  /** Epoch ms of Leaf's `timestamp`. */
+  at: number
+  leafStatus: string
+  /** Stable per alert: Leaf's retries and replays of one alert carry the same key. */
+  alertKey: string
+}
+
+export interface ListPage {
+  connections: RegisteredConnection[]
+  /** The last Leaf user id of this page, when more may follow. */
+  after: string | null
+}
+
+/**
+ * The connection registry: which credential this service put at Leaf for which grower, and what Leaf's
+ * Alerts last said of it. Kept in Redis without expiry; every change is one Lua script, so concurrent
+ * alerts, deliveries and disconnects see each other whole.
+ */
+export interface ConnectionRegistry {
+  /** Joins a MULTI (the delivery's finishing step): the grower's entry is this credential, health `ok`. */
+  registerInMulti(multi: RedisMulti, entry: { leafUserId: string; credentialId: string; createdTime: string }): void
+  /** The same outside a MULTI, for a credential the connection API read but had not registered. */
+  register(entry: { leafUserId: string; credentialId: string; createdTime: string }): Promise<void>
+  /** Disconnect: the grower's entry, its credential mapping and its index entries go. */
+  forget(leafUserId: string): Promise<void>
+  get(leafUserId: string): Promise<RegisteredConnection | null>
+  /**
+   * Records a credential alert if it changes something: unknown credential, replaced credential, an
+   * alert older than the credential or the last health change, or a repeat change nothing.
+   */
+  applyAlert(change: HealthChange): Promise<AlertVerdict>
+  /** After the `connection.broken` webhook is queued: the alert needs no more telling (in `multi`). */
+  clearNotifyInMulti(multi: RedisMulti, leafUserId: string, alertKey: string): void
+  /** Up to `limit` entries after the Leaf user id `after`, in id order, optionally of one health. */
+  list(options: { health?: Health; limit: number; after?: string }): Promise<ListPage>
+  /** The Redis client the registry writes with (the job queue's producer connection). */
+  client(): Promise<Redis>
+}
+
+export function createConnectionRegistry(jobs: JobQueue): ConnectionRegistry {
+  const keys = redisKeys.registry(jobs.prefix)
+  const client = (): Promise<Redis> => jobs.client()
+  const healthKeys = HEALTHS.map((health) => keys.healthPrefix + health)
+
+  const registerArgs = (entry: { leafUserId: string; credentialId: string; createdTime: string }) =>
+    [
+      4 + healthKeys.length,
+      keys.userPrefix + entry.leafUserId,
+      keys.credentialPrefix + entry.credentialId,
+      keys.index,
+      keys.healthPrefix + 'ok',
+      ...healthKeys,
+      entry.leafUserId,
+      entry.credentialId,
+      String(Date.now()),
+      String(leafTimeMs(entry.createdTime) ?? ''),
+      keys.credentialPrefix,
+    ] as const
+
+  return {
+    client,
+    registerInMulti(multi, entry) {
+      multi.eval(REGISTER, ...registerArgs(entry))
+    },
+    async register(entry) {
+      await (await client()).eval(REGISTER, ...registerArgs(entry))
+    },
+    async forget(leafUserId) {
+      await (await client()).eval(FORGET, 2 + healthKeys.length, keys.userPrefix + leafUserId, keys.index, ...healthKeys, leafUserId, keys.credentialPrefix)
+    },
+    async get(leafUserId) {
+      return fromHash(leafUserId, await (await client()).hgetall(keys.userPrefix + leafUserId))
+    },
+    async applyAlert(change) {
+      const answer = (await (await client()).eval(
+        APPLY_ALERT,
+        1 + healthKeys.length,
+        keys.credentialPrefix + change.credentialId,
+        ...healthKeys,
+        keys.userPrefix,
+        change.credentialId,
+        change.health,
+        String(change.at),
+        change.leafStatus,
+        change.alertKey,
+        keys.healthPrefix,
+      )) as [string, string?]
+      return { outcome: answer[0] as AlertVerdict['outcome'], leafUserId: answer[1] ?? null } as AlertVerdict
+    },
+    clearNotifyInMulti(multi, leafUserId, alertKey) {
+      multi.eval(CLEAR_NOTIFY, 1, keys.userPrefix + leafUserId, alertKey)
+    },
+    async list({ health, limit, after }) {
+      const redis = await client()
+      const index = health === undefined ? keys.index : keys.healthPrefix + health
+      // Lexicographic paging by Leaf user id: an entry's place does not depend on the others, so
+      // entries added or removed meanwhile cannot push an unchanged one past the cursor.
+      const ids = await redis.zrangebylex(index, after === undefined ? '-' : `(${after}`, '+', 'LIMIT', 0, limit)
+      const pipeline = redis.pipeline()
+      for (const id of ids) pipeline.hgetall(keys.userPrefix + id)
+      const hashes = (await pipeline.exec()) ?? []
+      const connections: RegisteredConnection[] = []
+      ids.forEach((id, i) => {
+        const entry = fromHash(id, (hashes[i]?.[1] ?? {}) as Record<string, string>)
+        // Gone or moved to another health between the two reads: left out, like a later read would.
+        if (entry && (health === undefined || entry.health === health)) connections.push(entry)
+      })
+      return { connections, after: ids.length === limit ? (ids[ids.length - 1] ?? null) : null }
+    },
+  }
+}
+
+/** Leaf's times carry microseconds (`…T12:00:00.123456Z`); Date.parse wants at most milliseconds. */
+export function leafTimeMs(value: string | number): number | null {
+  if (typeof value === 'number') return Number.isFinite(value) ? Math.floor(value) : null
+  const trimmed = value.trim().replace(/(\.\d{3})\d+/, '$1')
+  if (/^\d+$/.test(trimmed)) return Number(trimmed)
+  const ms = Date.parse(trimmed)
+  return Number.isNaN(ms) ? null : ms
+}
+
+function fromHash(leafUserId: string, hash: Record<string, string>): RegisteredConnection | null {
+  if (!hash.credentialId) return null
+  const health = (HEALTHS as readonly string[]).includes(hash.health ?? '') ? (hash.health as Health) : 'ok'
+  return {
+    leafUserId,
+    credentialId: hash.credentialId,
+    health,
+    healthChangedAt: hash.healthChangedAt ? Number(hash.healthChangedAt) : null,
+    connectedAt: Number(hash.connectedAt ?? 0),
+  }
+}
