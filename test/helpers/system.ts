@@ -164,6 +164,9 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
   })
   const { app, redis, raven: ravenClient, leaf: leafClient } = service
   await connectRedis(redis)
+  // The queue's own connection too: a request in its first moments would otherwise meet 503 ("Redis did not
+  // become ready") on a loaded machine, as production may in its first second, which tests do not exercise.
+  await service.jobs.client()
   if (options.durable?.worker !== false) service.startWorker()
   server.on('request', app)
 
