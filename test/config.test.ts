@@ -66,11 +66,25 @@ describe('loadConfig', () => {
     )
     const explicit = loadConfig({
       ...valid,
-      RAVEN_ISSUER: undefined,
+      RAVEN_ISSUER: 'https://auth.agsync.com/core',
       RAVEN_AUTHORIZATION_ENDPOINT: 'https://auth.agsync.com/core/connect/authorize',
       RAVEN_TOKEN_ENDPOINT: 'https://auth.agsync.com/core/connect/token',
     })
-    expect(explicit.raven.endpoints).toMatchObject({ kind: 'explicit', issuer: undefined, revocationEndpoint: undefined })
+    expect(explicit.raven.endpoints).toMatchObject({ kind: 'explicit', issuer: 'https://auth.agsync.com/core', revocationEndpoint: undefined })
+  })
+
+  it('needs RAVEN_ISSUER with explicit endpoints when openid is requested, and never guesses it from an endpoint', () => {
+    const endpoints = {
+      RAVEN_AUTHORIZATION_ENDPOINT: 'https://auth.agsync.com/core/connect/authorize',
+      RAVEN_TOKEN_ENDPOINT: 'https://auth.agsync.com/core/connect/token',
+    }
+    expect(problems({ ...valid, RAVEN_ISSUER: undefined, ...endpoints })).toEqual([
+      'config: RAVEN_ISSUER: is required with explicit endpoints when RAVEN_SCOPES includes openid (the issuer the ID token names, e.g. https://auth.agsync.com/core)',
+    ])
+    expect(problems({ ...valid, RAVEN_ISSUER: undefined, RAVEN_SCOPES: 'profile openid offline_access', ...endpoints })).toHaveLength(1)
+    // Without openid there is no ID token to check: the endpoints alone are enough.
+    const plainOAuth = loadConfig({ ...valid, RAVEN_ISSUER: undefined, RAVEN_SCOPES: 'agsync offline_access', ...endpoints })
+    expect(plainOAuth.raven.endpoints).toMatchObject({ kind: 'explicit', issuer: undefined })
   })
 
   it.each([

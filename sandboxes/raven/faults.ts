@@ -1,9 +1,10 @@
-import { DISCOVERY_PATH, RAVEN_ROUTES } from './config.js'
+import { DISCOVERY_PATH } from './config.js'
 import { field } from './stats.js'
 import { formPostPage } from './views.js'
 
 import type { IncomingMessage } from 'node:http'
 import type { KoaContext, KoaMiddleware, Provider } from 'oidc-provider'
+import type { RavenRoutes } from './config.js'
 import type { StatsRecorder } from './stats.js'
 import type { Logger } from '../../src/infra/logger.js'
 
@@ -65,6 +66,8 @@ export interface FaultDeps {
   provider: Provider
   logger: Logger
   delay: (ms: number) => Promise<void>
+  /** The provider's routes as it sees them (relative to its mount path). */
+  routes: RavenRoutes
 }
 
 /**
@@ -74,9 +77,10 @@ export interface FaultDeps {
 export function faultMiddleware(deps: FaultDeps): KoaMiddleware {
   return async (ctx, next) => {
     if (ctx.path === DISCOVERY_PATH) return discovery(ctx, next, deps)
-    if (ctx.method === 'POST' && ctx.path === RAVEN_ROUTES.token) return token(ctx, next, deps)
-    if (ctx.method === 'POST' && ctx.path === RAVEN_ROUTES.revocation) return revocation(ctx, next, deps)
-    if (ctx.path === RAVEN_ROUTES.authorization || ctx.path.startsWith(`${RAVEN_ROUTES.authorization}/`)) {
+    const { routes } = deps
+    if (ctx.method === 'POST' && ctx.path === routes.token) return token(ctx, next, deps)
+    if (ctx.method === 'POST' && ctx.path === routes.revocation) return revocation(ctx, next, deps)
+    if (ctx.path === routes.authorization || ctx.path.startsWith(`${routes.authorization}/`)) {
       return authorization(ctx, next, deps)
     }
     return next()
@@ -158,7 +162,7 @@ async function revocation(ctx: KoaContext, next: () => Promise<void>, { faults, 
 async function authorization(ctx: KoaContext, next: () => Promise<void>, deps: FaultDeps): Promise<void> {
   const { faults, stats, provider } = deps
   // Resumes after login and consent (`/authorize/:uid`) are the same request continuing, not new ones.
-  const isNewRequest = ctx.path === RAVEN_ROUTES.authorization
+  const isNewRequest = ctx.path === deps.routes.authorization
   if (isNewRequest) stats.recordAuthorization()
   const answered = isNewRequest && faults.authorizeError !== 'none' && (await answerAuthorizeError(ctx, deps))
   if (!answered) await next()

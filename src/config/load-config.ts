@@ -175,6 +175,13 @@ function parseRavenEndpoints(env: ParsedEnv, problems: string[]): RavenEndpoints
   if (authz || token) {
     if (!authz) problems.push('RAVEN_AUTHORIZATION_ENDPOINT: is required with RAVEN_TOKEN_ENDPOINT')
     if (!token) problems.push('RAVEN_TOKEN_ENDPOINT: is required with RAVEN_AUTHORIZATION_ENDPOINT')
+    // The ID token's `iss` must equal the issuer exactly, and an issuer is not always an origin (Raven's
+    // lives under /core): guessing it from an endpoint would fail every exchange, so it must be given.
+    if (!env.RAVEN_ISSUER && env.RAVEN_SCOPES.includes('openid')) {
+      problems.push(
+        'RAVEN_ISSUER: is required with explicit endpoints when RAVEN_SCOPES includes openid (the issuer the ID token names, e.g. https://auth.agsync.com/core)',
+      )
+    }
     return {
       kind: 'explicit',
       issuer,
