@@ -206,7 +206,16 @@ function sendScripted(res: Response, answer: ScriptedAnswer): void {
   res.status(answer.status)
   if (answer.headers) res.set(answer.headers)
   if (answer.body === undefined) res.end()
+  else if (answer.chunked) sendChunked(res, JSON.stringify(answer.body))
   else res.json(answer.body)
+}
+
+/** No Content-Length: the client learns the size only by reading, as from a streaming server. */
+function sendChunked(res: Response, text: string): void {
+  res.type('json')
+  const piece = 64 * 1024
+  for (let at = 0; at < text.length; at += piece) res.write(text.slice(at, at + piece))
+  res.end()
 }
 
 /** Leaf (a JHipster application) answers errors as RFC 7807 problems. */
