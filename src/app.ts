@@ -16,7 +16,7 @@ import { credentialedCors } from './http/cors.js'
 import { finalErrorHandler } from './http/error-handlers.js'
 import { jsonBody } from './http/json-body.js'
 import { problem } from './http/problem.js'
-import { createRateLimit } from './http/rate-limit.js'
+import { clientIpKey, createRateLimit } from './http/rate-limit.js'
 import { requestContext } from './http/request-context.js'
 import { requestLimits } from './http/request-limits.js'
 import { securityHeaders } from './http/security-headers.js'
@@ -69,7 +69,7 @@ export function buildApp(deps: AppDeps): Express {
   // Host backend. The limiter runs before the key check so that guessing keys is limited too.
   const v1 = express.Router()
   v1.use(identifyApiKey(config.apiKeys))
-  v1.use(createRateLimit({ redis, perMinute: config.rateLimitPerMinute, prefix: 'v1', key: (req) => req.apiKeyId ?? `ip:${req.ip}` }))
+  v1.use(createRateLimit({ redis, perMinute: config.rateLimitPerMinute, prefix: 'v1', key: (req) => req.apiKeyId ?? clientIpKey(req) }))
   v1.use(requireApiKey(config.apiKeys))
   v1.use(jsonBody('100kb'))
   v1.use('/connect-sessions', connectLinkRoutes({ config, connectLinks, leaf, logger }))
