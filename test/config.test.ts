@@ -73,6 +73,24 @@ describe('loadConfig', () => {
     expect(explicit.raven.endpoints).toMatchObject({ kind: 'explicit', issuer: 'https://auth.agsync.com/core', revocationEndpoint: undefined })
   })
 
+  it.each(['lb.example.com', '10.0.0.0/33', 'loopback, 10.0.0.1/8/8', '-1', '1.5', 'loopback,,10.0.0.1'])(
+    'refuses TRUST_PROXY %j with one config line, not a stack trace at start',
+    (value) => {
+      const lines = problems({ ...valid, TRUST_PROXY: value })
+      expect(lines).toHaveLength(1)
+      expect(lines[0]).toMatch(/^config: TRUST_PROXY: expected true, false, a hop count, or comma-separated addresses/)
+    },
+  )
+
+  it.each([
+    ['1', 1],
+    ['true', true],
+    ['false', false],
+    ['loopback, 10.0.0.0/8, 192.168.0.0/255.255.0.0, fd00::/8, 2001:db8::1', 'loopback, 10.0.0.0/8, 192.168.0.0/255.255.0.0, fd00::/8, 2001:db8::1'],
+  ])('accepts TRUST_PROXY %j', (value, expected) => {
+    expect(loadConfig({ ...valid, TRUST_PROXY: value }).trustProxy).toEqual(expected)
+  })
+
   it('needs RAVEN_ISSUER with explicit endpoints when openid is requested, and never guesses it from an endpoint', () => {
     const endpoints = {
       RAVEN_AUTHORIZATION_ENDPOINT: 'https://auth.agsync.com/core/connect/authorize',

@@ -1,3 +1,5 @@
+import { isIP } from 'node:net'
+
 import { envSchema, type ParsedEnv } from './schema.js'
 import { parseRedisTarget } from '../infra/redis-url.js'
 import { checkUpstreamUrl } from './upstream-url.js'
@@ -114,7 +116,7 @@ function buildConfig(env: ParsedEnv, problems: string[]): Config {
     tokenEncryptionKey: parseEncryptionKey(env.TOKEN_ENCRYPTION_KEY, problems),
     connectSessionTtlSeconds: env.CONNECT_SESSION_TTL_SECONDS,
     rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
-    trustProxy: parseTrustProxy(env.TRUST_PROXY),
+    trustProxy: parseTrustProxy(env.TRUST_PROXY, problems),
     webhook: parseWebhook(env, problems),
   }
 }
@@ -227,11 +229,31 @@ function parseEncryptionKey(value: string, problems: string[]): Buffer {
   return key
 }
 
-function parseTrustProxy(value: string | undefined): boolean | number | string {
+// Express compiles `trust proxy` with proxy-addr, which throws a stack trace at start on anything it
+// does not know: check the forms it accepts here, so a typo is one config line instead.
+const TRUST_PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal'])
+
+function parseTrustProxy(value: string | undefined, problems: string[]): boolean | number | string {
   if (value === undefined || value === 'false') return false
   if (value === 'true') return true
   if (/^\d+$/.test(value)) return Number(value)
+  const bad = value.split(',').map((item) => item.trim()).find((item) => !isTrustedProxyEntry(item))
+  if (bad !== undefined) {
+    problems.push(
+      `TRUST_PROXY: expected true, false, a hop count, or comma-separated addresses, CIDR ranges or loopback/linklocal/uniquelocal (got ${bad || 'an empty entry'})`,
+    )
+  }
   return value
+}
+
+function isTrustedProxyEntry(item: string): boolean {
+  if (TRUST_PROXY_NAMES.has(item)) return true
+  const [address = '', range, extra] = item.split('/')
+  const family = isIP(address)
+  if (family === 0 || extra !== undefined) return false
+  if (range === undefined) return true
+  if (isIP(range) === 4 && family === 4) return true // a netmask, e.g. 10.0.0.0/255.0.0.0
+  return /^\d{1,3}$/.test(range) && Number(range) <= (family === 4 ? 32 : 128)
 }
 
 function parseWebhook(env: ParsedEnv, problems: string[]): Config['webhook'] {

@@ -96,3 +96,20 @@ export function renderLaunchErrorPage(kind: 'invalid_link' | 'missing_link'): st
     tone: 'error',
   })
 }
+
+/**
+ * The launch reached the service over plain http while PUBLIC_BASE_URL is https: no Secure cookie
+ * could be set, so the flow would fail later. Nothing was spent; the grower can use the link again.
+ */
+export function renderMisconfiguredPage(): string {
+  return renderPage({
+    title: 'Service misconfigured',
+    heading: 'Connecting Raven is not set up correctly',
+    paragraphs: [
+      'The connection service is misconfigured, so it cannot start the connection safely. Your link was not used.',
+      'Please tell the app’s support, and try again later with the same link.',
+    ],
+    mainAttributes: { 'data-raven': 'error', 'data-reason': 'server_error' },
+    tone: 'error',
+  })
+}
