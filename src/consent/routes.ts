@@ -1,6 +1,6 @@
 import express, { type RequestHandler, type Router } from 'express'
 
-import { browserErrorHandler } from '../http/error-handlers.js'
+import { browserErrorHandler, callbackErrorReason, isCallbackRoute } from '../http/error-handlers.js'
 import { renderErrorPage } from '../http/html-page.js'
 import { problem } from '../http/problem.js'
 import { flowPageHeaders } from '../http/security-headers.js'
@@ -26,7 +26,10 @@ export function consentRoutes(deps: ConsentRouteDeps): Router {
   flow.post('/raven/callback', express.text({ type: 'application/x-www-form-urlencoded', limit: '16kb' }), callback)
   flow.all('/raven', (_req, _res, next) => next(problem.methodNotAllowed('GET')))
   flow.all('/raven/callback', (_req, _res, next) => next(problem.methodNotAllowed('GET, POST')))
-  flow.use((_req, res) => void res.status(404).type('html').send(renderErrorPage(404)))
+  flow.use((req, res) => {
+    const reason = isCallbackRoute(req) ? callbackErrorReason(404) : undefined
+    res.status(404).type('html').send(renderErrorPage(404, reason))
+  })
   flow.use(browserErrorHandler(deps.logger))
   return flow
 }

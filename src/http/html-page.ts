@@ -64,10 +64,13 @@ export function renderUnavailablePage(): string {
  */
 export function renderErrorPage(status: number, reason?: 'invalid_request' | 'server_error'): string {
   const heading = status === 404 ? 'Page not found' : status < 500 ? 'This request could not be handled' : 'Something went wrong on our side'
+  // With a reason the page ends a Raven connection attempt: say that it did not connect, and how to retry.
+  const next = status === 429 ? 'Wait a minute, then go back to the app and try again.' : 'Go back to the app and try again.'
+  const paragraphs = reason ? ['Raven was not connected.', next.replace('try again', 'choose Connect Raven again')] : [next]
   return renderPage({
     title: heading,
     heading,
-    paragraphs: ['Go back to the app and try again.'],
+    paragraphs,
     ...(reason ? { mainAttributes: { 'data-raven': 'error', 'data-reason': reason } } : {}),
     tone: 'error',
   })

@@ -51,9 +51,9 @@ async function hit(url: string, times: number, init: RequestInit = {}): Promise<
 }
 
 describe('rate limits', () => {
+  // The callback answers a result page even then (test/callback-every-answer.test.ts).
   it.each([
     ['the launch', (s: TestSystem) => `${s.url}/connect/raven?session=rc_cs_guess`, 410],
-    ['the callback', (s: TestSystem) => callbackWith(s, 'code=guess&state=guess'), 410],
     ['/api', (s: TestSystem) => `${s.url}/api/raven-connection`, 401],
   ])('answers 429 problem+json with Retry-After on %s past the limit, per client', async (_name, url, normal) => {
     const client = newClient()
