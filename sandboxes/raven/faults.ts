@@ -31,6 +31,11 @@ export interface FaultSettings {
   authorizeError: AuthorizeErrorFault
   /** `server_error`: the revocation endpoint answers 503 without revoking anything. */
   revocation: 'normal' | 'server_error'
+  /**
+   * Parameters appended to authorization responses sent back to the client (query mode), after the
+   * real ones: a repeated `code` or `iss`, a JARM `response`, an implicit-flow `id_token` …
+   */
+  extraResponseParams: ReadonlyArray<readonly [string, string]>
 }
 
 /** A per-test script of misbehaviour: set fields (or `set({...})`), and `reset()` afterwards. */
@@ -49,6 +54,7 @@ const NORMAL: FaultSettings = {
   discovery: 'normal',
   authorizeError: 'none',
   revocation: 'normal',
+  extraResponseParams: [],
 }
 
 export function createFaults(): RavenFaults {
@@ -167,6 +173,17 @@ async function authorization(ctx: KoaContext, next: () => Promise<void>, deps: F
   const answered = isNewRequest && faults.authorizeError !== 'none' && (await answerAuthorizeError(ctx, deps))
   if (!answered) await next()
   if (faults.iss !== 'normal') rewriteIss(ctx, faults.iss, provider.issuer)
+  if (faults.extraResponseParams.length > 0) appendResponseParams(ctx, faults.extraResponseParams, provider.issuer)
+}
+
+function appendResponseParams(ctx: KoaContext, extra: FaultSettings['extraResponseParams'], issuer: string): void {
+  const location = ctx.response.get('Location')
+  if (!location) return
+  const target = new URL(location, issuer)
+  // Only responses leaving for the client (they carry state); the sandbox's own hops are left alone.
+  if (!target.searchParams.has('state')) return
+  for (const [name, value] of extra) target.searchParams.append(name, value)
+  ctx.redirect(target.href)
 }
 
 // Only for a valid client and registered redirect_uri: anything else is left to the provider, which
