@@ -4,6 +4,7 @@ import express, { type Express } from 'express'
 
 import { createSessionMiddleware } from './browser-session/session-middleware.js'
 import type { Config } from './config/load-config.js'
+import { createExternalIdLock } from './connect-links/external-id-lock.js'
 import { connectLinkRoutes } from './connect-links/routes.js'
 import { createConnectLinkStore } from './connect-links/token-store.js'
 import { browserConnectionRoutes } from './connections/browser-routes.js'
@@ -72,7 +73,7 @@ export function buildApp(deps: AppDeps): Express {
   v1.use(createRateLimit({ redis, perMinute: config.rateLimitPerMinute, prefix: 'v1', key: (req) => req.apiKeyId ?? clientIpKey(req) }))
   v1.use(requireApiKey(config.apiKeys))
   v1.use(jsonBody('100kb'))
-  v1.use('/connect-sessions', connectLinkRoutes({ config, connectLinks, leaf, logger }))
+  v1.use('/connect-sessions', connectLinkRoutes({ config, connectLinks, leaf, logger, withExternalIdLock: createExternalIdLock(redis) }))
   v1.use(v1ConnectionRoutes(connections))
   app.use('/v1', v1)
 

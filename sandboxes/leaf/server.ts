@@ -123,8 +123,13 @@ export async function startLeafSandbox(options: LeafSandboxOptions = {}): Promis
       return problem(res, 400, 'Bad Request', 'externalId is required')
     }
     const optional = (value: unknown) => (typeof value === 'string' ? value : null)
-    const user = state.addUser({ externalId, name: optional(body?.name), email: optional(body?.email) })
-    res.status(201).json(userJson(user))
+    const create = () => {
+      const user = state.addUser({ externalId, name: optional(body?.name), email: optional(body?.email) })
+      if (!res.writableEnded && !res.destroyed) res.status(201).json(userJson(user))
+    }
+    // A slow create is what lets two concurrent find-or-creates both look, find nothing, and create.
+    if (state.behaviour.createUserDelayMs > 0) later(state.behaviour.createUserDelayMs, create)
+    else create()
   })
 
   api.get('/users/:id', (req, res) => {
