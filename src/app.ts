@@ -4,6 +4,7 @@ import express, { type Express } from 'express'
 
 import { createSessionMiddleware } from './browser-session/session-middleware.js'
 import type { Config } from './config/load-config.js'
+import { createExternalIdLock } from './connect-links/external-id-lock.js'
 import { connectLinkRoutes } from './connect-links/routes.js'
 import { createConnectLinkStore } from './connect-links/token-store.js'
 import { browserConnectionRoutes } from './connections/browser-routes.js'
@@ -17,7 +18,7 @@ import { credentialedCors } from './http/cors.js'
 import { finalErrorHandler } from './http/error-handlers.js'
 import { jsonBody } from './http/json-body.js'
 import { problem } from './http/problem.js'
-import { createRateLimit } from './http/rate-limit.js'
+import { clientIpKey, createRateLimit } from './http/rate-limit.js'
 import { requestContext } from './http/request-context.js'
 import { requestLimits } from './http/request-limits.js'
 import { securityHeaders } from './http/security-headers.js'
@@ -81,10 +82,10 @@ export function buildApp(deps: AppDeps): Express {
   // Host backend. The limiter runs before the key check so that guessing keys is limited too.
   const v1 = express.Router()
   v1.use(identifyApiKey(config.apiKeys))
-  v1.use(createRateLimit({ redis, perMinute: config.rateLimitPerMinute, prefix: 'v1', key: (req) => req.apiKeyId ?? `ip:${req.ip}` }))
+  v1.use(createRateLimit({ redis, perMinute: config.rateLimitPerMinute, prefix: 'v1', key: (req) => req.apiKeyId ?? clientIpKey(req) }))
   v1.use(requireApiKey(config.apiKeys))
   v1.use(jsonBody('100kb'))
-  v1.use('/connect-sessions', connectLinkRoutes({ config, connectLinks, leaf, logger }))
+  v1.use('/connect-sessions', connectLinkRoutes({ config, connectLinks, leaf, logger, withExternalIdLock: createExternalIdLock(redis) }))
   v1.use(v1ConnectionRoutes(connections))
   app.use('/v1', v1)
 

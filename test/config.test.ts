@@ -66,11 +66,43 @@ describe('loadConfig', () => {
     )
     const explicit = loadConfig({
       ...valid,
-      RAVEN_ISSUER: undefined,
+      RAVEN_ISSUER: 'https://auth.agsync.com/core',
       RAVEN_AUTHORIZATION_ENDPOINT: 'https://auth.agsync.com/core/connect/authorize',
       RAVEN_TOKEN_ENDPOINT: 'https://auth.agsync.com/core/connect/token',
     })
-    expect(explicit.raven.endpoints).toMatchObject({ kind: 'explicit', issuer: undefined, revocationEndpoint: undefined })
+    expect(explicit.raven.endpoints).toMatchObject({ kind: 'explicit', issuer: 'https://auth.agsync.com/core', revocationEndpoint: undefined })
+  })
+
+  it.each(['lb.example.com', '10.0.0.0/33', 'loopback, 10.0.0.1/8/8', '-1', '1.5', 'loopback,,10.0.0.1'])(
+    'refuses TRUST_PROXY %j with one config line, not a stack trace at start',
+    (value) => {
+      const lines = problems({ ...valid, TRUST_PROXY: value })
+      expect(lines).toHaveLength(1)
+      expect(lines[0]).toMatch(/^config: TRUST_PROXY: expected true, false, a hop count, or comma-separated addresses/)
+    },
+  )
+
+  it.each([
+    ['1', 1],
+    ['true', true],
+    ['false', false],
+    ['loopback, 10.0.0.0/8, 192.168.0.0/255.255.0.0, fd00::/8, 2001:db8::1', 'loopback, 10.0.0.0/8, 192.168.0.0/255.255.0.0, fd00::/8, 2001:db8::1'],
+  ])('accepts TRUST_PROXY %j', (value, expected) => {
+    expect(loadConfig({ ...valid, TRUST_PROXY: value }).trustProxy).toEqual(expected)
+  })
+
+  it('needs RAVEN_ISSUER with explicit endpoints when openid is requested, and never guesses it from an endpoint', () => {
+    const endpoints = {
+      RAVEN_AUTHORIZATION_ENDPOINT: 'https://auth.agsync.com/core/connect/authorize',
+      RAVEN_TOKEN_ENDPOINT: 'https://auth.agsync.com/core/connect/token',
+    }
+    expect(problems({ ...valid, RAVEN_ISSUER: undefined, ...endpoints })).toEqual([
+      'config: RAVEN_ISSUER: is required with explicit endpoints when RAVEN_SCOPES includes openid (the issuer the ID token names, e.g. https://auth.agsync.com/core)',
+    ])
+    expect(problems({ ...valid, RAVEN_ISSUER: undefined, RAVEN_SCOPES: 'profile openid offline_access', ...endpoints })).toHaveLength(1)
+    // Without openid there is no ID token to check: the endpoints alone are enough.
+    const plainOAuth = loadConfig({ ...valid, RAVEN_ISSUER: undefined, RAVEN_SCOPES: 'agsync offline_access', ...endpoints })
+    expect(plainOAuth.raven.endpoints).toMatchObject({ kind: 'explicit', issuer: undefined })
   })
 
   it.each([

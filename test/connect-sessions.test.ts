@@ -58,6 +58,7 @@ describe('POST /v1/connect-sessions', () => {
       ['neither', { returnTo: 'https://app.example.test/' }, 'invalid_body'],
       ['an unknown field', { leafUserId: 'a', admin: true }, 'invalid_body'],
       ['a wrong mode', { leafUserId: 'a', mode: 'iframe' }, 'invalid_body'],
+      ['popup mode without returnTo (the popup has nowhere to post its result)', { leafUserId: 'a', mode: 'popup' }, 'invalid_body'],
       ['name without externalId', { leafUserId: 'a', name: 'x' }, 'invalid_body'],
       ['an invalid email', { externalId: 'x', email: 'not-an-email' }, 'invalid_body'],
       ['a JSON array', [], 'invalid_body'],

@@ -58,7 +58,14 @@ describe('docker-compose.yml', () => {
   it('gives raven-connect an environment that loadConfig accepts, as the container reads it', () => {
     const config = loadConfig(env('raven-connect'))
     expect(config.publicBaseUrl).toBe('http://127.0.0.1:3000')
-    expect(config.raven.endpoints).toEqual({ kind: 'discovery', issuer: 'http://127.0.0.1:4010' })
+    // As production is configured: explicit endpoints and Raven's path-shaped issuer.
+    expect(config.raven.endpoints).toEqual({
+      kind: 'explicit',
+      issuer: 'http://127.0.0.1:4010/core',
+      authorizationEndpoint: 'http://127.0.0.1:4010/core/connect/authorize',
+      tokenEndpoint: 'http://127.0.0.1:4010/core/connect/token',
+      revocationEndpoint: 'http://127.0.0.1:4010/core/connect/revocation',
+    })
   })
 
   it('shares one loopback namespace, so browser-facing URLs are the URLs the servers use', () => {
@@ -80,7 +87,9 @@ describe('docker-compose.yml', () => {
     const raven = env('raven')
     const leaf = env('leaf')
     const host = env('demo-host')
-    expect(service.RAVEN_ISSUER).toBe(raven.RAVEN_SANDBOX_ISSUER)
+    // The sandbox serves its issuer under /core unless RAVEN_SANDBOX_ISSUER_PATH says otherwise.
+    expect(service.RAVEN_ISSUER).toBe(`${raven.RAVEN_SANDBOX_ISSUER}${raven.RAVEN_SANDBOX_ISSUER_PATH ?? '/core'}`)
+    expect(service.RAVEN_TOKEN_ENDPOINT?.startsWith(`${raven.RAVEN_SANDBOX_ISSUER}/`)).toBe(true)
     expect(new URL(raven.RAVEN_SANDBOX_ISSUER ?? '').port).toBe(raven.RAVEN_SANDBOX_PORT)
     expect(raven.PUBLIC_BASE_URL).toBe(service.PUBLIC_BASE_URL)
     expect(raven.RAVEN_CLIENT_ID).toBe(service.RAVEN_CLIENT_ID)

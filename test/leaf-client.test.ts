@@ -340,7 +340,7 @@ describe('LeafClient events', () => {
     expect(secrets.length).toBeGreaterThan(5)
     for (const secret of secrets) expect(text).not.toContain(secret)
     expect(text).toContain(REDACTED)
-    expect(events.map((event) => event.statusCode)).toEqual([200, 200, 401, 302, 200])
+    expect(events.map((event) => event.statusCode)).toEqual([200, 200, 401, 302, 200, 200])
     expect(text).toContain('raven-app') // the client id is not a secret and stays readable
   })
 

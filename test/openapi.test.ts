@@ -86,6 +86,8 @@ describe('the documented schemas hold for real answers', () => {
     expect(schemaProblems(body, request, document)).toEqual([])
     expect(schemaProblems({ leafUserId, externalId: 'x' }, request, document)).not.toEqual([])
     expect(schemaProblems({ leafUserId, surprise: true }, request, document)).not.toEqual([])
+    expect(schemaProblems({ leafUserId, mode: 'popup' }, request, document)).not.toEqual([])
+    expect(schemaProblems({ leafUserId, mode: 'redirect' }, request, document)).toEqual([])
 
     const res = await fetch(`${system.url}/v1/connect-sessions`, { method: 'POST', headers: auth(), body: JSON.stringify(body) })
     expect(res.status).toBe(201)

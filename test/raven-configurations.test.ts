@@ -30,6 +30,25 @@ describe('Raven client configurations', () => {
     expect(flow.authorizeUrl.pathname).toBe('/core/connect/authorize')
   })
 
+  it("connects from explicit endpoints with Raven's path-shaped issuer (http://127.0.0.1:PORT/core) checked in iss and the ID token", async () => {
+    const { flow, result } = await connectWith({ ravenEndpoints: 'explicit', ravenIssuer: 'path' })
+    expect(result.raven).toBe('connected')
+    const raven = system?.raven
+    expect(raven?.issuer).toBe(`${raven?.url}/core`)
+    expect(system?.config.raven.endpoints).toMatchObject({ kind: 'explicit', issuer: raven?.issuer })
+    expect(raven?.stats.discoveryRequests).toBe(0)
+    expect(flow.authorizeUrl.origin + flow.authorizeUrl.pathname).toBe(`${raven?.url}/core/connect/authorize`)
+    expect(flow.callbackUrl.searchParams.get('iss')).toBe(raven?.issuer)
+    expect(system?.leaf.state.credentialFor(flow.leafUserId)?.refreshToken).toBeTruthy()
+  })
+
+  it('connects by discovery of a path-shaped issuer ({issuer}/.well-known/openid-configuration)', async () => {
+    const { result } = await connectWith({ ravenIssuer: 'path' })
+    expect(result.raven).toBe('connected')
+    expect(system?.config.raven.endpoints).toMatchObject({ kind: 'discovery', issuer: system?.raven.issuer })
+    expect(system?.raven.stats.discoveryRequests).toBeGreaterThan(0)
+  })
+
   it('ends with no_refresh_token when offline_access is not requested', async () => {
     const { flow, result } = await connectWith({ env: { RAVEN_SCOPES: 'openid profile' } })
     expect(flow.authorizeUrl.searchParams.get('scope')).toBe('openid profile')

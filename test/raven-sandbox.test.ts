@@ -1,6 +1,6 @@
 import * as oidc from 'openid-client'
 
-import { startRavenSandbox, WRONG_ISSUER } from '../sandboxes/raven/server.js'
+import { RAVEN_ISSUER_PATH, startRavenSandbox, WRONG_ISSUER } from '../sandboxes/raven/server.js'
 import { TestBrowser, parseForm } from './helpers/browser.js'
 import { driveConsent, driveConsentResponse } from './helpers/consent-driver.js'
 
@@ -286,5 +286,52 @@ describe('Raven sandbox: faults', () => {
     sandbox.faults.revocation = 'server_error'
     await expect(oidc.tokenRevocation(config, tokens.refresh_token as string)).rejects.toThrow()
     expect(await sandbox.isRefreshTokenActive(tokens.refresh_token as string)).toBe(true)
+  })
+})
+
+describe("Raven sandbox in Raven's own shape: the issuer under /core", () => {
+  let core: RavenSandbox
+  let coreConfig: oidc.Configuration
+
+  beforeAll(async () => {
+    core = await startRavenSandbox({ port: 0, clients: [BASIC], issuerPath: RAVEN_ISSUER_PATH })
+    coreConfig = await oidc.discovery(new URL(core.issuer), BASIC.clientId, undefined, oidc.ClientSecretBasic(BASIC.clientSecret), {
+      execute: [oidc.allowInsecureRequests],
+    })
+  })
+  afterAll(() => core.close())
+
+  it('names {origin}/core as its issuer and serves discovery at {issuer}/.well-known/openid-configuration', async () => {
+    expect(core.issuer).toBe(`${core.url}/core`)
+    const meta = await (await fetch(`${core.issuer}/.well-known/openid-configuration`)).json()
+    expect(meta).toMatchObject({
+      issuer: core.issuer,
+      authorization_endpoint: `${core.url}/core/connect/authorize`,
+      token_endpoint: `${core.url}/core/connect/token`,
+      revocation_endpoint: `${core.url}/core/connect/revocation`,
+    })
+    // The bare origin is not the issuer here: nothing is discoverable there.
+    expect((await fetch(`${core.url}/.well-known/openid-configuration`)).status).toBe(404)
+  })
+
+  it('runs the code flow with iss and the ID token naming the path-shaped issuer, then refreshes and revokes', async () => {
+    const flow = await authorize(OFFLINE, coreConfig)
+    expect(flow.url.origin + flow.url.pathname).toBe(`${core.url}/core/connect/authorize`)
+    expect(flow.callback.searchParams.get('iss')).toBe(core.issuer)
+    const tokens = await exchange(flow, coreConfig)
+    expect(tokens.claims()?.iss).toBe(core.issuer)
+    const refreshToken = tokens.refresh_token as string
+    await expect(oidc.refreshTokenGrant(coreConfig, refreshToken)).resolves.toMatchObject({ access_token: expect.any(String) })
+    await oidc.tokenRevocation(coreConfig, refreshToken)
+    expect(core.stats.wasRevoked(refreshToken)).toBe(true)
+    expect(await core.isRefreshTokenActive(refreshToken)).toBe(false)
+  })
+
+  it('applies its fault switches under the mount too', async () => {
+    core.faults.set({ tokenResponse: 'invalid_grant' })
+    const before = core.stats.tokenRequests
+    await expect(exchange(await authorize(OFFLINE, coreConfig), coreConfig)).rejects.toThrow()
+    expect(core.stats.tokenRequests).toBe(before + 1)
+    core.faults.reset()
   })
 })

@@ -3,7 +3,7 @@ import type { Server } from 'node:http'
 import { pathToFileURL } from 'node:url'
 
 import { startLeafSandbox, type LeafSandbox } from '../leaf/server.js'
-import { DEFAULT_GROWER, startRavenSandbox, type RavenSandbox } from '../raven/server.js'
+import { DEFAULT_GROWER, RAVEN_ISSUER_PATH, RAVEN_ROUTES, startRavenSandbox, type RavenSandbox } from '../raven/server.js'
 import { RedisNotInstalledError, startRedisServer } from '../redis/throwaway-redis.js'
 import { createLogger } from '../../src/infra/logger.js'
 import { LeafClient } from '../../src/leaf/client.js'
@@ -98,9 +98,11 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
     const serviceUrl = `http://127.0.0.1:${app.port}`
 
     const ravenClient = { clientId: CLIENT_ID, clientSecret: secrets.ravenClientSecret, redirectUris: [`${serviceUrl}/connect/raven/callback`] }
-    const raven = await startRavenSandbox({ port: ports.raven, clients: [ravenClient] }).catch((err: unknown) => {
+    // Raven's own shape: the issuer under /core, as https://auth.agsync.com/core is in production.
+    const ravenShape = { clients: [ravenClient], issuerPath: RAVEN_ISSUER_PATH }
+    const raven = await startRavenSandbox({ port: ports.raven, ...ravenShape }).catch((err: unknown) => {
       if (!fallback || !isAddressInUse(err)) throw err
-      return startRavenSandbox({ port: 0, clients: [ravenClient] }).then((sandbox) => (moved('the Raven sandbox', ports.raven, Number(new URL(sandbox.url).port)), sandbox))
+      return startRavenSandbox({ port: 0, ...ravenShape }).then((sandbox) => (moved('the Raven sandbox', ports.raven, Number(new URL(sandbox.url).port)), sandbox))
     })
     closers.push(() => raven.close())
 
@@ -121,7 +123,11 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
       SESSION_SECRET: secrets.sessionSecret,
       API_KEYS: secrets.apiKey,
       RETURN_TO_ORIGINS: hostUrl,
+      // Configured as production is (.env.example): explicit endpoints and the issuer they belong to.
       RAVEN_ISSUER: raven.issuer,
+      RAVEN_AUTHORIZATION_ENDPOINT: `${raven.url}${RAVEN_ROUTES.authorization}`,
+      RAVEN_TOKEN_ENDPOINT: `${raven.url}${RAVEN_ROUTES.token}`,
+      RAVEN_REVOCATION_ENDPOINT: `${raven.url}${RAVEN_ROUTES.revocation}`,
       RAVEN_CLIENT_ID: CLIENT_ID,
       RAVEN_CLIENT_SECRET: secrets.ravenClientSecret,
       LEAF_API_URL: leaf.url,

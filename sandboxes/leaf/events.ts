@@ -21,6 +21,7 @@ export function buildRavenEvents(credential: SandboxCredential, now: number): {
   secrets: string[]
 } {
   const rotatedRefreshToken = `rt-rotated-${randomBytes(18).toString('base64url')}`
+  const truncatedRefreshToken = `rt-cut-${randomBytes(18).toString('base64url')}`
   const idToken = fakeJwt({ sub: 'raven-grower', aud: credential.clientId })
   const basic = Buffer.from(`${credential.clientId}:${credential.clientSecret}`).toString('base64')
   const sessionId = randomBytes(12).toString('hex')
@@ -89,12 +90,21 @@ export function buildRavenEvents(credential: SandboxCredential, now: number): {
       body: JSON.stringify({ growers: 3, status: 'synced', note: `token_type=Bearer` }),
       headers: JSON.stringify({ 'Content-Type': 'application/json' }),
     },
+    {
+      // Leaf cuts long bodies off: this one ends right after the refresh token, before its closing quote.
+      id: randomUUID(),
+      createdDate: at(6),
+      statusCode: '200',
+      body: JSON.stringify({ token_type: 'Bearer', refresh_token: truncatedRefreshToken }).slice(0, -2),
+      headers: JSON.stringify({ 'Content-Type': 'application/json' }),
+    },
   ]
   const secrets = [
     credential.refreshToken,
     credential.accessToken,
     credential.clientSecret,
     rotatedRefreshToken,
+    truncatedRefreshToken,
     idToken,
     basic,
     sessionId,

@@ -7,6 +7,8 @@ export interface ScriptedAnswer {
   headers?: Record<string, string>
   /** Wait this long before answering (longer than the client's timeout = a timeout). */
   delayMs?: number
+  /** Send the body in chunks without a Content-Length, as a streaming server would. */
+  chunked?: boolean
 }
 
 interface Script {

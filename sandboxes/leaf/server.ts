@@ -131,8 +131,13 @@ export async function startLeafSandbox(options: LeafSandboxOptions = {}): Promis
       return problem(res, 400, 'Bad Request', 'externalId is required')
     }
     const optional = (value: unknown) => (typeof value === 'string' ? value : null)
-    const user = state.addUser({ externalId, name: optional(body?.name), email: optional(body?.email) })
-    res.status(201).json(userJson(user))
+    const create = () => {
+      const user = state.addUser({ externalId, name: optional(body?.name), email: optional(body?.email) })
+      if (!res.writableEnded && !res.destroyed) res.status(201).json(userJson(user))
+    }
+    // A slow create is what lets two concurrent find-or-creates both look, find nothing, and create.
+    if (state.behaviour.createUserDelayMs > 0) later(state.behaviour.createUserDelayMs, create)
+    else create()
   })
 
   api.get('/users/:id', (req, res) => {
@@ -226,7 +231,16 @@ function sendScripted(res: Response, answer: ScriptedAnswer): void {
   res.status(answer.status)
   if (answer.headers) res.set(answer.headers)
   if (answer.body === undefined) res.end()
+  else if (answer.chunked) sendChunked(res, JSON.stringify(answer.body))
   else res.json(answer.body)
+}
+
+/** No Content-Length: the client learns the size only by reading, as from a streaming server. */
+function sendChunked(res: Response, text: string): void {
+  res.type('json')
+  const piece = 64 * 1024
+  for (let at = 0; at < text.length; at += piece) res.write(text.slice(at, at + piece))
+  res.end()
 }
 
 /** Leaf (a JHipster application) answers errors as RFC 7807 problems. */

@@ -50,6 +50,8 @@ export interface LeafSandboxBehaviour {
   maxPageSize: number
   /** Whether `GET /users` sends `X-Total-Count`. */
   totalCountHeader: boolean
+  /** `POST /users` takes this long before the user exists and the answer comes (a busy Leaf). */
+  createUserDelayMs: number
 }
 
 export const DEFAULT_BEHAVIOUR: LeafSandboxBehaviour = {
@@ -62,6 +64,7 @@ export const DEFAULT_BEHAVIOUR: LeafSandboxBehaviour = {
   defaultPageSize: 20,
   maxPageSize: 2000,
   totalCountHeader: true,
+  createUserDelayMs: 0,
 }
 
 /** Leaf's time format, `yyyy-MM-dd'T'HH:mm:ss.SSSSSS'Z'` (microseconds). */

@@ -11,9 +11,10 @@ import type { Account, ClientMetadata, Configuration, Jwk, KoaContext } from 'oi
 export const RAVEN_SCOPES = ['openid', 'profile', 'email', 'agsync', 'roles', 'offline_access'] as const
 
 /**
- * Endpoint paths shaped like Raven's production ones (`https://auth.agsync.com/core/connect/authorize`,
- * `.../core/connect/token`), so a client configured with explicit endpoints is exercised with
- * realistic paths; discovery stays at the issuer's `/.well-known/openid-configuration`.
+ * Endpoint paths on the sandbox's origin, shaped like Raven's production ones
+ * (`https://auth.agsync.com/core/connect/authorize`, `.../core/connect/token`), so a client configured
+ * with explicit endpoints is exercised with realistic paths. They are the same in both issuer shapes;
+ * discovery is at `{issuer}/.well-known/openid-configuration`.
  */
 export const RAVEN_ROUTES = {
   authorization: '/core/connect/authorize',
@@ -24,6 +25,20 @@ export const RAVEN_ROUTES = {
 } as const
 
 export const DISCOVERY_PATH = '/.well-known/openid-configuration'
+
+/** Where Raven's identity server lives on its origin: its issuer is most likely `https://auth.agsync.com/core`. */
+export const RAVEN_ISSUER_PATH = '/core'
+
+export type RavenRoutes = { [name in keyof typeof RAVEN_ROUTES]: string }
+
+/**
+ * The provider's own routes when it is mounted under `issuerPath` (the mount strips that prefix), so the
+ * endpoints keep the same absolute paths whichever shape the issuer has.
+ */
+export function providerRoutes(issuerPath: string): RavenRoutes {
+  const strip = (path: string) => (issuerPath && path.startsWith(`${issuerPath}/`) ? path.slice(issuerPath.length) : path)
+  return Object.fromEntries(Object.entries(RAVEN_ROUTES).map(([name, path]) => [name, strip(path)])) as RavenRoutes
+}
 
 export interface SandboxClient {
   clientId: string
@@ -44,7 +59,7 @@ export const GROWER_ACCOUNT_ID = 'raven-grower-0001'
 
 const DAY = 24 * 60 * 60
 
-export function buildProviderConfig(clients: SandboxClient[], grower: SandboxGrower): Configuration {
+export function buildProviderConfig(clients: SandboxClient[], grower: SandboxGrower, routes: RavenRoutes = RAVEN_ROUTES): Configuration {
   return {
     adapter: createMemoryAdapter(),
     clients: clients.map(toClientMetadata),
@@ -97,7 +112,7 @@ export function buildProviderConfig(clients: SandboxClient[], grower: SandboxGro
     // reused, not rotated. Keeping it unrotated also lets a test refresh the token handed to Leaf to
     // prove it is live without invalidating the copy Leaf holds.
     rotateRefreshToken: false,
-    routes: { ...RAVEN_ROUTES },
+    routes: { ...routes },
     scopes: [...RAVEN_SCOPES],
     // The default issueRefreshToken (lib/helpers/defaults.js) already issues one only when the client
     // has the refresh_token grant and offline_access was granted, which is Raven's rule; kept as is.

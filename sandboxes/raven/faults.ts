@@ -1,9 +1,10 @@
-import { DISCOVERY_PATH, RAVEN_ROUTES } from './config.js'
+import { DISCOVERY_PATH } from './config.js'
 import { field } from './stats.js'
 import { formPostPage } from './views.js'
 
 import type { IncomingMessage } from 'node:http'
 import type { KoaContext, KoaMiddleware, Provider } from 'oidc-provider'
+import type { RavenRoutes } from './config.js'
 import type { StatsRecorder } from './stats.js'
 import type { Logger } from '../../src/infra/logger.js'
 
@@ -33,6 +34,11 @@ export interface FaultSettings {
   authorizeError: AuthorizeErrorFault
   /** `server_error`: the revocation endpoint answers 503 without revoking anything. */
   revocation: 'normal' | 'server_error'
+  /**
+   * Parameters appended to authorization responses sent back to the client (query mode), after the
+   * real ones: a repeated `code` or `iss`, a JARM `response`, an implicit-flow `id_token` …
+   */
+  extraResponseParams: ReadonlyArray<readonly [string, string]>
 }
 
 /** A per-test script of misbehaviour: set fields (or `set({...})`), and `reset()` afterwards. */
@@ -51,6 +57,7 @@ const NORMAL: FaultSettings = {
   discovery: 'normal',
   authorizeError: 'none',
   revocation: 'normal',
+  extraResponseParams: [],
 }
 
 export function createFaults(): RavenFaults {
@@ -68,6 +75,8 @@ export interface FaultDeps {
   provider: Provider
   logger: Logger
   delay: (ms: number) => Promise<void>
+  /** The provider's routes as it sees them (relative to its mount path). */
+  routes: RavenRoutes
 }
 
 /**
@@ -77,9 +86,10 @@ export interface FaultDeps {
 export function faultMiddleware(deps: FaultDeps): KoaMiddleware {
   return async (ctx, next) => {
     if (ctx.path === DISCOVERY_PATH) return discovery(ctx, next, deps)
-    if (ctx.method === 'POST' && ctx.path === RAVEN_ROUTES.token) return token(ctx, next, deps)
-    if (ctx.method === 'POST' && ctx.path === RAVEN_ROUTES.revocation) return revocation(ctx, next, deps)
-    if (ctx.path === RAVEN_ROUTES.authorization || ctx.path.startsWith(`${RAVEN_ROUTES.authorization}/`)) {
+    const { routes } = deps
+    if (ctx.method === 'POST' && ctx.path === routes.token) return token(ctx, next, deps)
+    if (ctx.method === 'POST' && ctx.path === routes.revocation) return revocation(ctx, next, deps)
+    if (ctx.path === routes.authorization || ctx.path.startsWith(`${routes.authorization}/`)) {
       return authorization(ctx, next, deps)
     }
     return next()
@@ -166,11 +176,22 @@ async function revocation(ctx: KoaContext, next: () => Promise<void>, { faults, 
 async function authorization(ctx: KoaContext, next: () => Promise<void>, deps: FaultDeps): Promise<void> {
   const { faults, stats, provider } = deps
   // Resumes after login and consent (`/authorize/:uid`) are the same request continuing, not new ones.
-  const isNewRequest = ctx.path === RAVEN_ROUTES.authorization
+  const isNewRequest = ctx.path === deps.routes.authorization
   if (isNewRequest) stats.recordAuthorization()
   const answered = isNewRequest && faults.authorizeError !== 'none' && (await answerAuthorizeError(ctx, deps))
   if (!answered) await next()
   if (faults.iss !== 'normal') rewriteIss(ctx, faults.iss, provider.issuer)
+  if (faults.extraResponseParams.length > 0) appendResponseParams(ctx, faults.extraResponseParams, provider.issuer)
+}
+
+function appendResponseParams(ctx: KoaContext, extra: FaultSettings['extraResponseParams'], issuer: string): void {
+  const location = ctx.response.get('Location')
+  if (!location) return
+  const target = new URL(location, issuer)
+  // Only responses leaving for the client (they carry state); the sandbox's own hops are left alone.
+  if (!target.searchParams.has('state')) return
+  for (const [name, value] of extra) target.searchParams.append(name, value)
+  ctx.redirect(target.href)
 }
 
 // Only for a valid client and registered redirect_uri: anything else is left to the provider, which

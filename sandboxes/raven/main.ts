@@ -1,8 +1,9 @@
 import { createLogger } from '../../src/infra/logger.js'
-import { DEFAULT_GROWER, startRavenSandbox } from './server.js'
+import { DEFAULT_GROWER, RAVEN_ISSUER_PATH, startRavenSandbox } from './server.js'
 
 // The Raven sandbox as a program, for `npm run demo` and docker compose: env in, one line out.
-// Loopback by default; a container sets RAVEN_SANDBOX_HOST=0.0.0.0 and RAVEN_SANDBOX_ISSUER.
+// Loopback by default; a container sets RAVEN_SANDBOX_HOST=0.0.0.0 and RAVEN_SANDBOX_ISSUER (the public
+// origin). The issuer lives under RAVEN_SANDBOX_ISSUER_PATH, `/core` (Raven's shape) unless set empty.
 
 function required(env: NodeJS.ProcessEnv, name: string): string {
   const value = env[name]
@@ -29,6 +30,7 @@ async function main(env: NodeJS.ProcessEnv): Promise<void> {
     port: portOf(env),
     host: env.RAVEN_SANDBOX_HOST ?? '127.0.0.1',
     issuer: env.RAVEN_SANDBOX_ISSUER || undefined,
+    issuerPath: env.RAVEN_SANDBOX_ISSUER_PATH ?? RAVEN_ISSUER_PATH,
     clients: [
       {
         clientId: required(env, 'RAVEN_CLIENT_ID'),

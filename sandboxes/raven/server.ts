@@ -4,7 +4,7 @@ import express from 'express'
 import { Provider } from 'oidc-provider'
 import { pino } from 'pino'
 
-import { DEFAULT_GROWER, buildProviderConfig } from './config.js'
+import { DEFAULT_GROWER, buildProviderConfig, providerRoutes } from './config.js'
 import { createFaults, faultMiddleware } from './faults.js'
 import { interactionRouter } from './interactions.js'
 import { createStats } from './stats.js'
@@ -18,7 +18,7 @@ import type { Logger } from '../../src/infra/logger.js'
 export type { SandboxClient, SandboxGrower } from './config.js'
 export type { RavenFaults, FaultSettings, TokenResponseFault, AuthorizeErrorFault } from './faults.js'
 export type { RavenStats, RevocationRecord } from './stats.js'
-export { DEFAULT_GROWER, RAVEN_ROUTES, RAVEN_SCOPES } from './config.js'
+export { DEFAULT_GROWER, RAVEN_ISSUER_PATH, RAVEN_ROUTES, RAVEN_SCOPES } from './config.js'
 export { WRONG_ISSUER } from './faults.js'
 
 export interface RavenSandboxOptions {
@@ -26,8 +26,14 @@ export interface RavenSandboxOptions {
   port?: number
   /** Address to listen on; default 127.0.0.1 (loopback only). */
   host?: string
-  /** Public issuer when it differs from `http://<host>:<port>`, e.g. behind a container port map. */
+  /** Public origin when it differs from `http://<host>:<port>`, e.g. behind a container port map. */
   issuer?: string
+  /**
+   * Serve the issuer under this path, Raven's own shape: `'/core'` gives the issuer `{origin}/core` and
+   * discovery at `{origin}/core/.well-known/openid-configuration`. Default `''`: the bare origin.
+   * The endpoints (`/core/connect/authorize` …) are the same in both shapes.
+   */
+  issuerPath?: string
   clients: SandboxClient[]
   /** The one grower who can sign in; default grower@example.com / raven-sandbox. */
   grower?: SandboxGrower
@@ -64,23 +70,27 @@ export async function startRavenSandbox(options: RavenSandboxOptions): Promise<R
   })
   const { port } = server.address() as AddressInfo
   const url = `http://${urlHost(host)}:${port}`
-  const issuer = options.issuer ?? url
+  const issuerPath = (options.issuerPath ?? '').replace(/\/+$/, '')
+  const issuer = (options.issuer ?? url).replace(/\/+$/, '') + issuerPath
+  const routes = providerRoutes(issuerPath)
 
   const grower = options.grower ?? DEFAULT_GROWER
-  const provider = new Provider(issuer, buildProviderConfig(options.clients, grower))
+  const provider = new Provider(issuer, buildProviderConfig(options.clients, grower, routes))
   // The sandbox is reached directly; trusting X-Forwarded-* would let a request pick its own issuer host.
   provider.proxy = false
   const faults = createFaults()
   const stats = createStats()
   const delays = createDelays()
-  provider.use(faultMiddleware({ faults, stats, provider, logger, delay: delays.wait }))
+  provider.use(faultMiddleware({ faults, stats, provider, logger, delay: delays.wait, routes }))
   provider.on('server_error', (_ctx: unknown, err: unknown) => logger.error({ err }, 'oidc-provider server_error'))
 
   const app = express()
   app.disable('x-powered-by')
   app.use(interactionRouter(provider, grower, logger))
-  // Mounted last and at the root, as in oidc-provider's example/express.js.
-  app.use(provider.callback())
+  // Mounted last, at the issuer's path (the root for a bare-origin issuer), as in oidc-provider's
+  // example/express.js; oidc-provider reads the mount path from req.originalUrl for the URLs it builds.
+  if (issuerPath) app.use(issuerPath, provider.callback())
+  else app.use(provider.callback())
   server.on('request', app)
   logger.info({ issuer, url }, 'raven sandbox listening')
 

@@ -1,3 +1,5 @@
+import { isIP } from 'node:net'
+
 import type { Locale } from '../i18n/locales.js'
 import { envSchema, type ParsedEnv } from './schema.js'
 import { parseRedisTarget } from '../infra/redis-url.js'
@@ -128,7 +130,7 @@ function buildConfig(env: ParsedEnv, problems: string[]): Config {
     tokenEncryptionKey: parseEncryptionKey(env.TOKEN_ENCRYPTION_KEY, problems),
     connectSessionTtlSeconds: env.CONNECT_SESSION_TTL_SECONDS,
     rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
-    trustProxy: parseTrustProxy(env.TRUST_PROXY),
+    trustProxy: parseTrustProxy(env.TRUST_PROXY, problems),
     webhook: parseWebhook(env, problems),
     pages: {
       appName: env.APP_NAME,
@@ -196,6 +198,13 @@ function parseRavenEndpoints(env: ParsedEnv, problems: string[]): RavenEndpoints
   if (authz || token) {
     if (!authz) problems.push('RAVEN_AUTHORIZATION_ENDPOINT: is required with RAVEN_TOKEN_ENDPOINT')
     if (!token) problems.push('RAVEN_TOKEN_ENDPOINT: is required with RAVEN_AUTHORIZATION_ENDPOINT')
+    // The ID token's `iss` must equal the issuer exactly, and an issuer is not always an origin (Raven's
+    // lives under /core): guessing it from an endpoint would fail every exchange, so it must be given.
+    if (!env.RAVEN_ISSUER && env.RAVEN_SCOPES.includes('openid')) {
+      problems.push(
+        'RAVEN_ISSUER: is required with explicit endpoints when RAVEN_SCOPES includes openid (the issuer the ID token names, e.g. https://auth.agsync.com/core)',
+      )
+    }
     return {
       kind: 'explicit',
       issuer,
@@ -241,11 +250,31 @@ function parseEncryptionKey(value: string, problems: string[]): Buffer {
   return key
 }
 
-function parseTrustProxy(value: string | undefined): boolean | number | string {
+// Express compiles `trust proxy` with proxy-addr, which throws a stack trace at start on anything it
+// does not know: check the forms it accepts here, so a typo is one config line instead.
+const TRUST_PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal'])
+
+function parseTrustProxy(value: string | undefined, problems: string[]): boolean | number | string {
   if (value === undefined || value === 'false') return false
   if (value === 'true') return true
   if (/^\d+$/.test(value)) return Number(value)
+  const bad = value.split(',').map((item) => item.trim()).find((item) => !isTrustedProxyEntry(item))
+  if (bad !== undefined) {
+    problems.push(
+      `TRUST_PROXY: expected true, false, a hop count, or comma-separated addresses, CIDR ranges or loopback/linklocal/uniquelocal (got ${bad || 'an empty entry'})`,
+    )
+  }
   return value
+}
+
+function isTrustedProxyEntry(item: string): boolean {
+  if (TRUST_PROXY_NAMES.has(item)) return true
+  const [address = '', range, extra] = item.split('/')
+  const family = isIP(address)
+  if (family === 0 || extra !== undefined) return false
+  if (range === undefined) return true
+  if (isIP(range) === 4 && family === 4) return true // a netmask, e.g. 10.0.0.0/255.0.0.0
+  return /^\d{1,3}$/.test(range) && Number(range) <= (family === 4 ? 32 : 128)
 }
 
 function parseWebhook(env: ParsedEnv, problems: string[]): Config['webhook'] {

@@ -5,6 +5,7 @@ import { describeZodError, leafUserIdSchema } from '../http/params.js'
 import { problem } from '../http/problem.js'
 import type { LeafClient } from '../leaf/client.js'
 import type { Logger } from '../infra/logger.js'
+import type { WithExternalIdLock } from './external-id-lock.js'
 import { checkReturnTo } from './return-to.js'
 import { createConnectSessionBody, type ConnectSessionReply, type CreateConnectSessionBody } from './schemas.js'
 import type { ConnectLinkStore } from './token-store.js'
@@ -14,6 +15,8 @@ export interface ConnectLinkRouteDeps {
   connectLinks: ConnectLinkStore
   leaf: LeafClient
   logger: Logger
+  /** One find-or-create per externalId at a time, across instances. */
+  withExternalIdLock: WithExternalIdLock
 }
 
 /** POST /v1/connect-sessions: a one-time link that starts the consent flow for one Leaf user. */
@@ -23,7 +26,7 @@ export function connectLinkRoutes(deps: ConnectLinkRouteDeps): Router {
   router.post('/', async (req: Request, res: Response) => {
     const body = parseBody(req.body)
     const returnTo = body.returnTo === undefined ? undefined : checkReturnTo(body.returnTo, deps.config.returnToOrigins)
-    const leafUserId = await resolveLeafUser(deps.leaf, body)
+    const leafUserId = await resolveLeafUser(deps, body)
     const { token, record } = await deps.connectLinks.create(
       { leafUserId, mode: body.mode ?? 'redirect', ...(returnTo ? { returnTo } : {}), ...(body.locale ? { locale: body.locale } : {}) },
       deps.config.connectSessionTtlSeconds,
@@ -55,17 +58,20 @@ function parseBody(body: unknown): CreateConnectSessionBody {
 }
 
 /** The Leaf user the link is for. Leaf's failures reach the error handler, which maps them (http/leaf-problem.ts). */
-async function resolveLeafUser(leaf: LeafClient, body: CreateConnectSessionBody): Promise<string> {
+async function resolveLeafUser({ leaf, withExternalIdLock }: ConnectLinkRouteDeps, body: CreateConnectSessionBody): Promise<string> {
   if (body.leafUserId !== undefined) {
     const user = await leaf.getUser(body.leafUserId)
     if (!user) throw problem.notFound('leaf_user_not_found', 'Leaf does not know this leafUserId.')
     return body.leafUserId
   }
-  const user = await leaf.findOrCreateUserByExternalId({
-    externalId: body.externalId as string,
-    ...(body.name !== undefined ? { name: body.name } : {}),
-    ...(body.email !== undefined ? { email: body.email } : {}),
-  })
+  const externalId = body.externalId as string
+  const user = await withExternalIdLock(externalId, () =>
+    leaf.findOrCreateUserByExternalId({
+      externalId,
+      ...(body.name !== undefined ? { name: body.name } : {}),
+      ...(body.email !== undefined ? { email: body.email } : {}),
+    }),
+  )
   if (!leafUserIdSchema.safeParse(user.id).success) throw problem.upstreamUnavailable('Leaf')
   return user.id
 }

@@ -24,6 +24,11 @@ export const createConnectSessionBody = z
   .refine((body) => body.externalId !== undefined || (body.name === undefined && body.email === undefined), {
     message: 'name and email are only used with externalId',
   })
+  // A popup posts its result to the opener at returnTo's origin: without one it has nowhere to post.
+  .refine((body) => body.mode !== 'popup' || body.returnTo !== undefined, {
+    message: 'mode popup needs a returnTo (the origin the result is posted to)',
+    path: ['returnTo'],
+  })
 
 export type CreateConnectSessionBody = z.infer<typeof createConnectSessionBody>
 

@@ -12,7 +12,7 @@ import type { Logger } from '../infra/logger.js'
 import type { Metrics } from '../infra/metrics.js'
 import { onlyValue, rawQueryOf } from '../infra/query-params.js'
 import type { RavenClient } from '../raven/client.js'
-import { renderLaunchErrorPage } from './result-pages.js'
+import { renderLaunchErrorPage, renderMisconfiguredPage } from './result-pages.js'
 
 export interface LaunchDeps {
   config: Config
@@ -23,8 +23,8 @@ export interface LaunchDeps {
 }
 
 /**
- * GET /connect/raven?session=<token>: Raven's endpoints known (raven.getConfiguration, before the link
- * is spent) → connectLinks.consume (GETDEL) → startFlow (fresh session id, saved) → 303 to Raven. The
+ * GET /connect/raven?session=<token>: served over https as PUBLIC_BASE_URL says (TRUST_PROXY), Raven's
+ * endpoints known (raven.getConfiguration), both before the link is spent → connectLinks.consume (GETDEL) → startFlow (fresh session id, saved) → 303 to Raven. The
  * browser leaves only after the flow is in Redis.
  */
 export function launchHandler(deps: LaunchDeps) {
@@ -36,6 +36,17 @@ export function launchHandler(deps: LaunchDeps) {
     const token = onlyValue(rawQueryOf(req.originalUrl), 'session')
     if (token === undefined) {
       res.status(400).type('html').send(renderLaunchErrorPage('missing_link', page))
+      return
+    }
+    // A TLS-terminating load balancer without TRUST_PROXY: the request looks like plain http, so the
+    // Secure session cookie would not be set and the flow would end as `expired`. Refuse before the
+    // link is spent, and tell the operator what to set.
+    if (deps.config.secureCookies && !req.secure) {
+      log.error(
+        { reqId: req.id },
+        'launch refused: request arrived over plain http while PUBLIC_BASE_URL is https; set TRUST_PROXY to the load balancer (hop count or addresses) so X-Forwarded-Proto is trusted',
+      )
+      res.status(500).type('html').send(renderMisconfiguredPage(page))
       return
     }
     // Resolve Raven before spending the token: a Raven outage must not burn the grower's link.

@@ -62,3 +62,21 @@ export function renderLaunchErrorPage(kind: 'invalid_link' | 'missing_link', con
     context,
   )
 }
+
+/**
+ * The launch reached the service over plain http while PUBLIC_BASE_URL is https: no Secure cookie
+ * could be set, so the flow would fail later. Nothing was spent; the grower can use the link again.
+ */
+export function renderMisconfiguredPage(context: PageContext): string {
+  const t = translator(context.locale, context.settings.appName)
+  return renderPage(
+    {
+      heading: t('misconfigured.heading'),
+      paragraphs: [t('misconfigured.body')],
+      nextStep: t('misconfigured.next'),
+      visual: 'error',
+      mainAttributes: { 'data-raven': 'error', 'data-reason': 'server_error' },
+    },
+    context,
+  )
+}

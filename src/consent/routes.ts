@@ -1,6 +1,6 @@
 import express, { type RequestHandler, type Router } from 'express'
 
-import { browserErrorHandler } from '../http/error-handlers.js'
+import { browserErrorHandler, callbackErrorReason, isCallbackRoute } from '../http/error-handlers.js'
 import { renderErrorPage } from '../http/html-page.js'
 import { pageContextOf } from '../http/page-context.js'
 import { problem } from '../http/problem.js'
@@ -27,7 +27,10 @@ export function consentRoutes(deps: ConsentRouteDeps): Router {
   flow.post('/raven/callback', express.text({ type: 'application/x-www-form-urlencoded', limit: '16kb' }), callback)
   flow.all('/raven', (_req, _res, next) => next(problem.methodNotAllowed('GET')))
   flow.all('/raven/callback', (_req, _res, next) => next(problem.methodNotAllowed('GET, POST')))
-  flow.use((req, res) => void res.status(404).type('html').send(renderErrorPage(404, undefined, pageContextOf(req, deps.config.pages))))
+  flow.use((req, res) => {
+    const reason = isCallbackRoute(req) ? callbackErrorReason(404) : undefined
+    res.status(404).type('html').send(renderErrorPage(404, reason, pageContextOf(req, deps.config.pages)))
+  })
   flow.use(browserErrorHandler(deps.logger, deps.config.pages))
   return flow
 }

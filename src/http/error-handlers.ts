@@ -16,18 +16,37 @@ export function isBrowserRoute(req: Request): boolean {
   return path === '/connect' || path.startsWith('/connect/')
 }
 
+/**
+ * Raven sends the grower back here: every answer of the callback is a flow result, also an error
+ * raised before the handler ran (too large, wrong method, rate limited, a crash).
+ */
+export function isCallbackRoute(req: Request): boolean {
+  // baseUrl + path: inside the /connect router req.path is relative to it.
+  const path = (req.baseUrl + req.path).toLowerCase()
+  return path === '/connect/raven/callback' || path.startsWith('/connect/raven/callback/')
+}
+
+/** The flow result an error page on the callback carries: the request was wrong, or we failed. */
+export function callbackErrorReason(status: number): 'invalid_request' | 'server_error' {
+  return status >= 500 ? 'server_error' : 'invalid_request'
+}
+
 /** Browser routes answer errors with a readable page, never JSON, a stack trace or Express's page. */
 export function browserErrorHandler(logger: Logger, pages: PageSettings = NEUTRAL_PAGE_SETTINGS): ErrorRequestHandler {
   return (err, req, res, next) => {
     if (res.headersSent) return next(err)
     const answer = toProblem(err)
     if (answer.status >= 500 && answer.status !== 503) logger.error({ err, reqId: req.id }, 'browser request failed')
+    const callback = isCallbackRoute(req)
     // A 429 is problem+json for a client that does not ask for HTML first (scripts, curl, fetch); a
-    // browser navigating gets the page. Both carry Retry-After.
-    if (answer.status === 429 && req.accepts(['application/problem+json', 'html']) !== 'html') return sendProblem(res, answer)
+    // browser navigating gets the page. Both carry Retry-After. The callback is always a result page.
+    if (answer.status === 429 && !callback && req.accepts(['application/problem+json', 'html']) !== 'html') return sendProblem(res, answer)
     for (const [name, value] of Object.entries(answer.headers)) res.setHeader(name, value)
     const context = pageContextOf(req, pages)
-    const page = answer.status === 503 ? renderUnavailablePage(context) : renderErrorPage(answer.status, undefined, context)
+    const page =
+      answer.status === 503
+        ? renderUnavailablePage(context)
+        : renderErrorPage(answer.status, callback ? callbackErrorReason(answer.status) : undefined, context)
     res.status(answer.status).setHeader('Cache-Control', 'no-store').type('html').send(page)
   }
 }

@@ -102,11 +102,13 @@ export function renderUnavailablePage(context: PageContext = NEUTRAL_PAGE_CONTEX
 export function renderErrorPage(status: number, reason?: 'invalid_request' | 'server_error', context: PageContext = NEUTRAL_PAGE_CONTEXT): string {
   const t = translator(context.locale, context.settings.appName)
   const heading = status === 404 ? t('error.notFound.heading') : status < 500 ? t('error.badRequest.heading') : t('error.server.heading')
+  // With a reason the page ends a Raven connection attempt: say that it did not connect, and how to retry.
+  const nextStep = status === 429 ? t('error.wait.next') : reason ? t('reason.expired.next') : t('error.next')
   return renderPage(
     {
       heading,
-      paragraphs: [t('error.body')],
-      nextStep: t('error.next'),
+      paragraphs: [reason ? t('error.notConnected.body') : t('error.body')],
+      nextStep,
       visual: 'error',
       ...(reason ? { mainAttributes: { 'data-raven': 'error', 'data-reason': reason } } : {}),
     },

@@ -1,4 +1,4 @@
-import { rateLimit, type RateLimitRequestHandler } from 'express-rate-limit'
+import { ipKeyGenerator, rateLimit, type RateLimitRequestHandler } from 'express-rate-limit'
 import { RedisStore, type RedisReply } from 'rate-limit-redis'
 import type { RequestHandler } from 'express'
 
@@ -6,12 +6,24 @@ import { redisKeys } from '../infra/keys.js'
 import type { Redis } from '../infra/redis.js'
 import { problem } from './problem.js'
 
+/**
+ * An IPv6 client holds a whole prefix (/56 is the common allocation to a customer; /64 the smallest),
+ * so any address inside it is the same client: keyed by its /56, rotating addresses escapes nothing.
+ * IPv4 addresses (and IPv4-mapped IPv6) are keyed as themselves.
+ */
+export const IPV6_CLIENT_PREFIX = 56
+
+/** The rate-limit key of the client that sent `req` (its address as `trust proxy` resolved it). */
+export function clientIpKey(req: Parameters<RequestHandler>[0]): string {
+  return `ip:${req.ip ? ipKeyGenerator(req.ip, IPV6_CLIENT_PREFIX) : 'unknown'}`
+}
+
 export interface RateLimitOptions {
   redis: Redis
   perMinute: number
   /** Separates the counters of the browser routes and /v1. */
   prefix: string
-  /** Client key: the client IP by default; /v1 uses the API key id when one was valid. */
+  /** Client key: clientIpKey by default; /v1 uses the API key id when one was valid. */
   key?: (req: Parameters<RequestHandler>[0]) => string
 }
 
@@ -34,14 +46,14 @@ export function createRateLimit(options: RateLimitOptions): RequestHandler {
     standardHeaders: 'draft-7',
     legacyHeaders: false,
     store,
-    keyGenerator: options.key ?? ((req) => `ip:${req.ip ?? 'unknown'}`),
+    keyGenerator: options.key ?? clientIpKey,
     handler: (req, _res, next, limitOptions) => {
       // Seconds until this client's window resets (the store knows it); the whole window otherwise.
       const resetTime = (req as { rateLimit?: { resetTime?: Date } }).rateLimit?.resetTime
       const remainingMs = resetTime ? resetTime.getTime() - Date.now() : limitOptions.windowMs
       next(problem.tooManyRequests(Math.min(Math.ceil(limitOptions.windowMs / 1000), Math.max(1, Math.ceil(remainingMs / 1000)))))
     },
-    // Our key generators already namespace IPv6 addresses; silence the library's self-checks.
+    // clientIpKey already groups IPv6 addresses by prefix; silence the library's self-checks.
     validate: { keyGeneratorIpFallback: false, trustProxy: false, xForwardedForHeader: false },
   })
   return limiter

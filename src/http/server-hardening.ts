@@ -54,7 +54,21 @@ export function tightenTimeouts(server: Server, limits: ServerLimits = SERVER_LI
   server.keepAliveTimeout = limits.keepAliveTimeoutMs
   server.removeAllListeners('clientError')
   server.on('clientError', (err: ClientError, socket: Duplex) => answerClientError(err, socket, pages))
+  if (!server.listeners('connection').includes(rememberRequestLines)) server.on('connection', rememberRequestLines)
   return server
+}
+
+/** The start of the last request line each socket sent: what a parser error's own packet may lack. */
+const requestLines = new WeakMap<Duplex, string>()
+const REQUEST_LINE = /^[A-Z]+ \//
+
+// A parser error carries only the chunk being parsed when it failed: with headers that arrive in
+// several TCP segments (a browser's cookies), that chunk no longer shows which route was asked for.
+function rememberRequestLines(socket: Duplex): void {
+  socket.on('data', (chunk: Buffer) => {
+    const head = chunk.toString('latin1', 0, 40)
+    if (REQUEST_LINE.test(head)) requestLines.set(socket, head)
+  })
 }
 
 type ClientError = Error & { code?: string; rawPacket?: Buffer }
@@ -67,8 +81,13 @@ function answerClientError(err: ClientError, socket: Duplex, pages: PageSettings
   }
   const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400
   const title = STATUS_CODES[status] ?? 'Bad Request'
-  const browser = /^[A-Z]+ \/connect[/?\s]/.test(err.rawPacket?.toString('latin1', 0, 40) ?? '')
-  const body = browser ? renderErrorPage(status, 'invalid_request', rawRequestPageContext(err.rawPacket, pages)) : problemBody({ status, code: code(status), title, detail: detail(status) })
+  const packet = err.rawPacket?.toString('latin1', 0, 40) ?? ''
+  const requestLine = REQUEST_LINE.test(packet) ? packet : (requestLines.get(socket) ?? '')
+  // Browser routes get a page; one on the callback (or the launch) carries the flow result on <main>.
+  const browser = /^[A-Z]+ \/connect[/?\s]/i.test(requestLine)
+  const body = browser
+    ? renderErrorPage(status, 'invalid_request', rawRequestPageContext(err.rawPacket, pages))
+    : problemBody({ status, code: code(status), title, detail: detail(status) })
   const type = browser ? 'text/html; charset=utf-8' : 'application/problem+json; charset=utf-8'
   socket.end(
     `HTTP/1.1 ${status} ${title}\r\n` +

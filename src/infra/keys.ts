@@ -10,6 +10,11 @@ export const redisKeys = {
   connectLink: (tokenHash: string) => `rc:cs:${tokenHash}`,
   /** The claim on an OAuth state (SET NX): the first callback for a state wins; TTL = a flow's lifetime. */
   stateClaim: (stateKey: string) => `rc:state:${stateKey}`,
+  /**
+   * While one request finds or creates the Leaf user of an externalId (SET NX), under the SHA-256 of
+   * the externalId; TTL = the lock's lifetime (connect-links/external-id-lock.ts).
+   */
+  externalIdLock: (externalIdHash: string) => `rc:xid:${externalIdHash}`,
   /** Rate-limit counters of one limiter (rate-limit-redis adds the client key); TTL = the window. */
   rateLimitPrefix: (limiter: string) => `rc:rl:${limiter}:`,
   /**

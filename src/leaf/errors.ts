@@ -7,7 +7,8 @@
  * - `not_found`: a 404 where the operation needs the resource (e.g. creating a credential for an
  *   unknown Leaf user).
  * - `ambiguous_external_id`: more than one Leaf user carries exactly this externalId.
- * - `invalid_response`: Leaf answered 2xx with something our schema does not accept.
+ * - `invalid_response`: Leaf answered 2xx with something our schema does not accept, a redirect (never
+ *   followed), or a body over 1 MiB.
  */
 export type LeafErrorKind =
   | 'rejected'

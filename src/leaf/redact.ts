@@ -1,3 +1,5 @@
+import { RE2JS } from 're2js'
+
 import type { LeafEvent } from './schemas.js'
 
 /*
@@ -51,19 +53,36 @@ export function redactJson(value: unknown): unknown {
   return value
 }
 
+/*
+ * The text patterns run on RE2 (re2js: RE2's linear-time automaton in plain JavaScript), not on V8's
+ * backtracking engine: a Leaf body is attacker-influenced (a grower's Raven error text lands in it), and
+ * with backtracking a run like `eyJeyJeyJ…` or `\\\\…` costs quadratic time per pattern. RE2 has no
+ * look-around or back-references, so the few checks that needed them are made in the replacers.
+ */
+
 // A JWT anywhere (id tokens, access tokens): three base64url segments starting with `{"`.
-const JWT = /eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]*)?/g
+const JWT = RE2JS.compile('eyJ[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+(?:\\.[A-Za-z0-9_-]*)?')
 // Authorization schemes followed by their credentials. Bearer takes any token (but not a
-// WWW-Authenticate `Bearer realm="…"`); other schemes need a long, token-like value so English
-// ("token was", "basic setup") survives.
-const AUTH_SCHEME =
-  /\b(?:Bearer|DPoP)\s+(?![A-Za-z]+=")[A-Za-z0-9\-._~+/]+=*|\b(?:Basic|Token|Digest|Negotiate|NTLM|MAC)\s+[A-Za-z0-9\-._~+/]{16,}=*/gi
-// "key": "value" in text that is not parseable JSON (truncated, or escaped inside another string).
-const JSON_PAIR = /(\\*")([A-Za-z0-9_.-]{1,64})\1(\s*:\s*)\1((?:(?!\1)[^\r\n])*)\1/g
+// WWW-Authenticate `Bearer realm="…"`, told apart in the replacer); other schemes need a long,
+// token-like value so English ("token was", "basic setup") survives.
+const AUTH_SCHEME = RE2JS.compile(
+  '\\b(?:Bearer|DPoP)\\s+([A-Za-z0-9\\-._~+/]+=*)(")?|\\b(?:Basic|Token|Digest|Negotiate|NTLM|MAC)\\s+[A-Za-z0-9\\-._~+/]{16,}=*',
+  RE2JS.CASE_INSENSITIVE,
+)
+// "key": "value" in text that is not parseable JSON (truncated, or escaped inside another string, so
+// the quotes may carry backslashes). The value ends at its quote, or at the line's or text's end when
+// the body was cut off inside it: a truncated secret is still a secret.
+const JSON_PAIR = RE2JS.compile('(\\\\*")([A-Za-z0-9_.-]{1,64})\\\\*"(\\s*:\\s*)\\\\*"[^"\\r\\n]*(")?')
 // key=value in query strings, form bodies, `{Authorization=[Bearer …]}` map dumps and cookies.
-const KEY_VALUE = /(^|[?&;,{(\s#])([A-Za-z0-9_.-]{1,64})=(\[[^\]\r\n]*\]|[^&;,}\s#"')]*)/g
+const KEY_VALUE = RE2JS.compile('(^|[?&;,{(\\s#])([A-Za-z0-9_.-]{1,64})=(\\[[^\\]\\r\\n]*\\]|[^&;,}\\s#"\')]*)')
 // "Name: value" header lines.
-const HEADER_LINE = /^([ \t]*)([A-Za-z0-9_-]{1,64})([ \t]*:[ \t]*)(\S.*?)[ \t]*$/gm
+const HEADER_LINE = RE2JS.compile('^([ \\t]*)([A-Za-z0-9_-]{1,64})([ \\t]*:[ \\t]*)(\\S[^\\r\\n]*)', RE2JS.MULTILINE)
+
+/** The compiled text patterns, for the test that proves them linear on adversarial input. */
+export const TEXT_PATTERNS = { JWT, AUTH_SCHEME, JSON_PAIR, KEY_VALUE, HEADER_LINE }
+
+type Replacer = (match: string, ...groups: Array<string | null | undefined | number>) => string
+const replaceAll = (pattern: RE2JS, text: string, replacer: Replacer): string => pattern.matcher(text).replaceAll(replacer)
 
 /** Redacts secrets in free text: embedded JSON, header lines, query and form parameters, tokens. */
 export function redactText(text: string): string {
@@ -72,21 +91,23 @@ export function redactText(text: string): string {
     try {
       return JSON.stringify(redactJson(JSON.parse(trimmed)))
     } catch {
-      // Not JSON after all: fall through to the text patterns.
+      // Not JSON after all (or cut off): fall through to the text patterns.
     }
   }
-  return text
-    .replace(JWT, REDACTED)
-    .replace(AUTH_SCHEME, REDACTED)
-    .replace(JSON_PAIR, (match, quote: string, key: string, colon: string) =>
-      isSecretKey(key) ? `${quote}${key}${quote}${colon}${quote}${REDACTED}${quote}` : match,
-    )
-    .replace(HEADER_LINE, (match, indent: string, name: string, colon: string) =>
-      isSecretKey(name) ? `${indent}${name}${colon}${REDACTED}` : match,
-    )
-    .replace(KEY_VALUE, (match, lead: string, key: string, value: string) =>
-      isSecretKey(key) && value !== '' ? `${lead}${key}=${REDACTED}` : match,
-    )
+  let out = replaceAll(JWT, text, () => REDACTED)
+  out = replaceAll(AUTH_SCHEME, out, (match, token, quote) =>
+    // `Bearer realm="api"` is a challenge's parameter, not a credential.
+    quote === '"' && typeof token === 'string' && /^[A-Za-z]+=$/.test(token) ? match : REDACTED + (quote === '"' ? '"' : ''),
+  )
+  out = replaceAll(JSON_PAIR, out, (match, quote, key, colon, closing) =>
+    isSecretKey(String(key)) ? `${quote}${key}${quote}${colon}${quote}${REDACTED}${closing ? quote : ''}` : match,
+  )
+  out = replaceAll(HEADER_LINE, out, (match, indent, name, colon) =>
+    isSecretKey(String(name)) ? `${indent}${name}${colon}${REDACTED}` : match,
+  )
+  return replaceAll(KEY_VALUE, out, (match, lead, key, value) =>
+    isSecretKey(String(key)) && value ? `${lead ?? ''}${key}=${REDACTED}` : match,
+  )
 }
 
 /**

@@ -54,6 +54,9 @@ export interface LeafTransportOptions {
 
 const USER_AGENT = 'raven-connect (leaf-client)'
 
+/** Leaf's largest legitimate answer (a page of users, a credential's events) is far below this. */
+export const MAX_LEAF_BODY_BYTES = 1024 * 1024
+
 /**
  * Every HTTP exchange with Leaf: bearer token, per-call timeout, retries, error mapping, metrics.
  * Bodies are read (so keep-alive connections are reused) but never logged or put in an error.
@@ -164,10 +167,11 @@ export class LeafTransport {
         headers,
         body: call.body === undefined ? undefined : JSON.stringify(call.body),
         signal: AbortSignal.timeout(this.options.timeoutMs),
-        // A followed 307/308 would re-send the body (a refresh token, a webhook secret) elsewhere.
+        // fetch follows redirects by default, and a 307/308 re-sends the body (client secret, refresh
+        // token, Leaf password) to the Location: never follow; a 3xx is an answer we refuse.
         redirect: 'manual',
       })
-      const text = await res.text()
+      const text = await readCapped(res, call.operation)
       outcome = outcomeOf(res.status)
       return { status: res.status, headers: res.headers, text }
     } catch (err) {
@@ -217,6 +221,10 @@ export class LeafTransport {
     if (status >= 400 && status < 500 && status !== 404) {
       this.logger.warn({ operation: call.operation, status }, 'leaf refused the request')
     }
+    if (status >= 300 && status < 400) {
+      // A moved API or a hijacked name: either way an operator must look (the Location is not logged).
+      this.logger.warn({ operation: call.operation, status }, 'leaf answered a redirect; not followed')
+    }
     return this.statusError(call, status, retryAfterMs)
   }
 
@@ -229,8 +237,38 @@ export class LeafTransport {
     if (status === 404) return new LeafError('not_found', label, { status })
     if (status === 401) return new LeafError('unauthorized', label, { status })
     if (status >= 400) return new LeafError('rejected', label, { status })
+    if (status >= 300) return new LeafError('invalid_response', `${label} (redirect, not followed)`, { status })
     return new LeafError('invalid_response', label, { status })
   }
+}
+
+/**
+ * The body as text, refused past MAX_LEAF_BODY_BYTES (announced or actually sent): a broken or hostile
+ * Leaf must not make the service buffer, parse and redact an unbounded answer.
+ */
+async function readCapped(res: Response, operation: string): Promise<string> {
+  const tooLarge = () =>
+    new LeafError('invalid_response', `leaf ${operation}: answer larger than ${MAX_LEAF_BODY_BYTES} bytes`, { status: res.status })
+  const announced = Number(res.headers.get('content-length') ?? Number.NaN)
+  if (announced > MAX_LEAF_BODY_BYTES) {
+    await res.body?.cancel().catch(() => undefined)
+    throw tooLarge()
+  }
+  if (!res.body) return ''
+  const chunks: Uint8Array[] = []
+  let size = 0
+  const reader = res.body.getReader()
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) break
+    size += value.byteLength
+    if (size > MAX_LEAF_BODY_BYTES) {
+      await reader.cancel().catch(() => undefined)
+      throw tooLarge()
+    }
+    chunks.push(value)
+  }
+  return new TextDecoder().decode(Buffer.concat(chunks))
 }
 
 function outcomeOf(status: number): string {

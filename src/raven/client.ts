@@ -1,3 +1,5 @@
+import { AsyncLocalStorage } from 'node:async_hooks'
+
 import * as oidc from 'openid-client'
 
 import type { Config } from '../config/load-config.js'
@@ -5,7 +7,7 @@ import type { Logger } from '../infra/logger.js'
 import type { Metrics } from '../infra/metrics.js'
 import { checkAuthorizationResponse, issuerUnknown } from './authorization-response.js'
 import { buildRavenConfiguration } from './configuration.js'
-import { describeRavenFailure, TokenExchangeError } from './errors.js'
+import { AuthorizationResponseRejected, describeRavenFailure, TokenExchangeError } from './errors.js'
 
 export interface RavenClientOptions {
   config: Config
@@ -32,6 +34,19 @@ export interface ExchangedTokens {
  * discovery or from explicit endpoints. A failed discovery is not cached, so the next launch (or the
  * readiness probe) tries again when Raven was unreachable at start.
  */
+/** Per exchange: whether openid-client got as far as sending the token request. */
+const exchangeProgress = new AsyncLocalStorage<{ tokenRequestSent: boolean }>()
+
+/**
+ * Every request openid-client makes goes through here; inside an exchange it records that the token
+ * request left, so a failure before it (openid-client's own checks of the response) is told apart.
+ */
+const trackingFetch: oidc.CustomFetch = (url, options) => {
+  const progress = exchangeProgress.getStore()
+  if (progress) progress.tokenRequestSent = true
+  return fetch(url, options as RequestInit)
+}
+
 export class RavenClient {
   private configuration: Promise<oidc.Configuration> | undefined
   private resolved: oidc.Configuration | undefined
@@ -101,19 +116,24 @@ export class RavenClient {
     // No issuer configured: the `iss` cannot be compared to anything (see authorization-response.ts).
     if (issuerUnknown(this.options.config)) currentUrl.searchParams.delete('iss')
     const started = performance.now()
+    const progress = { tokenRequestSent: false }
     try {
-      const tokens = await oidc.authorizationCodeGrant(configuration, currentUrl, {
-        pkceCodeVerifier: checks.codeVerifier,
-        expectedState: checks.state,
-        expectedNonce: checks.nonce,
-        idTokenExpected: checks.nonce !== undefined,
-      })
+      const tokens = await exchangeProgress.run(progress, () =>
+        oidc.authorizationCodeGrant(configuration, currentUrl, {
+          pkceCodeVerifier: checks.codeVerifier,
+          expectedState: checks.state,
+          expectedNonce: checks.nonce,
+          idTokenExpected: checks.nonce !== undefined,
+        }),
+      )
       this.observe('token', 'ok', started)
       return {
         refreshToken: typeof tokens.refresh_token === 'string' && tokens.refresh_token !== '' ? tokens.refresh_token : undefined,
         scopes: typeof tokens.scope === 'string' ? tokens.scope.split(' ').filter(Boolean) : [],
       }
     } catch (err) {
+      // openid-client refused the authorization response itself: nothing was sent, the code is unspent.
+      if (!progress.tokenRequestSent) throw new AuthorizationResponseRejected(`openid-client: ${describeRavenFailure(err)}`)
       this.observe('token', 'error', started)
       throw new TokenExchangeError(describeRavenFailure(err), { cause: err })
     }
@@ -146,6 +166,7 @@ export class RavenClient {
     const discovery = this.options.config.raven.endpoints.kind === 'discovery'
     try {
       const configuration = await buildRavenConfiguration(this.options.config, this.timeoutSeconds)
+      configuration[oidc.customFetch] = trackingFetch
       if (discovery) this.observe('discovery', 'ok', started)
       this.log.info({ issuer: configuration.serverMetadata().issuer }, 'Raven endpoints known')
       return configuration

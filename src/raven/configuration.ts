@@ -21,6 +21,10 @@ export async function buildRavenConfiguration(config: Config, timeoutSeconds: nu
     configuration = await oidc.discovery(issuer, raven.clientId, metadata, clientAuth, { execute, timeout: timeoutSeconds })
   } else {
     const endpoints = raven.endpoints
+    // With openid the issuer is checked against the ID token and must be the configured one (config
+    // requires it then). Without openid there is no ID token; openid-client still wants a value, and
+    // `iss` is then ignored (authorization-response.ts issuerUnknown).
+    if (!endpoints.issuer && raven.scopes.includes('openid')) throw new Error('RAVEN_ISSUER is required with openid')
     const serverMetadata: oidc.ServerMetadata = {
       issuer: endpoints.issuer ?? new URL(endpoints.authorizationEndpoint).origin,
       authorization_endpoint: endpoints.authorizationEndpoint,

@@ -51,9 +51,9 @@ async function hit(url: string, times: number, init: RequestInit = {}): Promise<
 }
 
 describe('rate limits', () => {
+  // The callback answers a result page even then (test/callback-every-answer.test.ts).
   it.each([
     ['the launch', (s: TestSystem) => `${s.url}/connect/raven?session=rc_cs_guess`, 410],
-    ['the callback', (s: TestSystem) => callbackWith(s, 'code=guess&state=guess'), 410],
     ['/api', (s: TestSystem) => `${s.url}/api/raven-connection`, 401],
   ])('answers 429 problem+json with Retry-After on %s past the limit, per client', async (_name, url, normal) => {
     const client = newClient()
@@ -85,6 +85,31 @@ describe('rate limits', () => {
     const url = `${limited.url}/v1/users/abc/raven-connection`
     expect(await hit(url, LIMIT, { headers })).toEqual(Array(LIMIT).fill(401))
     await expectRateLimited(await fetch(url, { headers }))
+  })
+
+  it('keys IPv6 clients by their /56: rotating addresses inside the prefix does not reset the counter', async () => {
+    // A /56 of its own for this test (2001:db8:0:NN00::/56); every request from another address in it.
+    const prefix = `2001:db8:0:${(++ipCounter).toString(16)}`
+    const url = `${limited.url}/connect/raven?session=rc_cs_guess`
+    const statuses: number[] = []
+    for (let i = 0; i < LIMIT; i++) {
+      statuses.push((await fetch(url, { headers: { 'X-Forwarded-For': `${prefix}${i.toString(16).padStart(2, '0')}::${i + 1}` } })).status)
+    }
+    expect(statuses).toEqual(Array(LIMIT).fill(410))
+    await expectRateLimited(await fetch(url, { headers: { 'X-Forwarded-For': `${prefix}ff:1234:5678:9abc:def0` }, redirect: 'manual' }))
+    // The neighbouring /56 (…:NN+1 differs in the 56th bit's byte) is another client.
+    const neighbour = `2001:db8:0:${(++ipCounter).toString(16)}00::1`
+    expect((await fetch(url, { headers: { 'X-Forwarded-For': neighbour } })).status).toBe(410)
+  })
+
+  it('keys guessed API keys from IPv6 addresses by /56 too', async () => {
+    const prefix = `2001:db8:1:${(++ipCounter).toString(16)}`
+    const url = `${limited.url}/v1/users/abc/raven-connection`
+    const headers = (i: number) => ({ Authorization: 'Bearer not-a-key-but-long-enough', 'X-Forwarded-For': `${prefix}${i.toString(16).padStart(2, '0')}::9` })
+    const statuses: number[] = []
+    for (let i = 0; i < LIMIT; i++) statuses.push((await fetch(url, { headers: headers(i) })).status)
+    expect(statuses).toEqual(Array(LIMIT).fill(401))
+    await expectRateLimited(await fetch(url, { headers: headers(LIMIT) }))
   })
 
   it('ignores X-Forwarded-For on a direct hop: rotating it does not reset the counter', async () => {

@@ -22,7 +22,7 @@ async function openPopup(page: Page): Promise<{ popup: Page; popupProblems: Page
   const popup = await opened
   const popupProblems = watch(popup)
   const closed = popup.waitForEvent('close')
-  await popup.waitForURL((url) => url.href.startsWith(demo.ravenIssuer))
+  await popup.waitForURL((url) => url.origin === new URL(demo.ravenIssuer).origin)
   return { popup, popupProblems, closed }
 }
 

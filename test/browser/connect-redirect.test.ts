@@ -10,7 +10,7 @@ const { demo, withPage } = useDemoInChromium()
 /** On the host page: clicks Connect Raven, signs in and decides at Raven; returns where the grower lands. */
 async function connectFromHostPage(page: Page, decision: 'Allow' | 'Decline'): Promise<URL> {
   await page.getByRole('button', { name: 'Connect Raven', exact: true }).click()
-  await page.waitForURL((url) => url.href.startsWith(demo.ravenIssuer))
+  await page.waitForURL((url) => url.origin === new URL(demo.ravenIssuer).origin)
   await signInAndDecide(page, decision)
   await page.waitForURL((url) => url.href.startsWith(`${demo.hostUrl}/?`))
   return new URL(page.url())
@@ -76,7 +76,7 @@ describe('Connect Raven in a real browser, redirect mode (the demo host app)', (
     await withPage(async (page, problems, context) => {
       // A connect URL from the host backend, as its page script would get one.
       const connectUrl = await openConnectLinkOnPhone(page, context, demo)
-      expect(page.url().startsWith(demo.ravenIssuer)).toBe(true)
+      expect(new URL(page.url()).origin === new URL(demo.ravenIssuer).origin).toBe(true)
       const again = await page.goto(connectUrl)
       expect(again?.status()).toBe(410)
       await expect(page.locator('main').getAttribute('data-raven')).resolves.toBe('error')

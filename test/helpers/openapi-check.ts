@@ -61,7 +61,7 @@ type Schema = Record<string, unknown>
 
 /**
  * Problems with `value` against `schema` (empty when it conforms). Handles $ref (within `root`),
- * type, const, enum, required, properties, additionalProperties: false, items, oneOf, pattern.
+ * type, const, enum, required, properties, additionalProperties: false, items, oneOf, if/then, pattern.
  */
 export function schemaProblems(value: unknown, schema: Schema, root: Schema, at = '$'): string[] {
   if (typeof schema.$ref === 'string') return schemaProblems(value, resolveRef(root, schema.$ref), root, at)
@@ -78,6 +78,9 @@ export function schemaProblems(value: unknown, schema: Schema, root: Schema, at 
   if (Array.isArray(schema.oneOf)) {
     const matching = schema.oneOf.filter((option) => schemaProblems(value, option as Schema, root, at).length === 0)
     if (matching.length !== 1) problems.push(`${at}: matches ${matching.length} of the oneOf options`)
+  }
+  if (isObject(schema.if) && isObject(schema.then) && schemaProblems(value, schema.if as Schema, root, at).length === 0) {
+    problems.push(...schemaProblems(value, schema.then as Schema, root, at))
   }
   if (isObject(value)) {
     for (const key of (schema.required as string[] | undefined) ?? []) if (!(key in value)) problems.push(`${at}.${key}: required`)

@@ -12,7 +12,7 @@ import { createMetrics, type Metrics } from '../../src/infra/metrics.js'
 import { RavenClient } from '../../src/raven/client.js'
 import { connectRedis, type Redis } from '../../src/infra/redis.js'
 import { startLeafSandbox, type LeafSandbox } from '../../sandboxes/leaf/server.js'
-import { startRavenSandbox, type RavenSandbox } from '../../sandboxes/raven/server.js'
+import { RAVEN_ISSUER_PATH, RAVEN_ROUTES, startRavenSandbox, type RavenSandbox } from '../../sandboxes/raven/server.js'
 import { TestBrowser } from './browser.js'
 import { captureLogs } from './log-capture.js'
 
@@ -42,6 +42,11 @@ export interface SystemOptions {
   startRaven?: boolean
   /** `explicit`: configure the sandbox's endpoints (RAVEN_AUTHORIZATION_ENDPOINT …) instead of discovery. */
   ravenEndpoints?: 'discovery' | 'explicit'
+  /**
+   * `path`: the Raven sandbox's issuer lives under /core (`http://127.0.0.1:PORT/core`), Raven's own
+   * shape; `origin` (the default): its bare origin. RAVEN_ISSUER is the sandbox's issuer either way.
+   */
+  ravenIssuer?: 'origin' | 'path'
   /** `token`: sign in at the Leaf sandbox first and give the service LEAF_API_TOKEN instead of the login. */
   leafAuth?: 'password' | 'token'
   /**
@@ -107,6 +112,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
     options.startRaven === false
       ? undefined
       : await startRavenSandbox({
+          ...(options.ravenIssuer === 'path' ? { issuerPath: RAVEN_ISSUER_PATH } : {}),
           clients: [
             {
               clientId,
@@ -131,9 +137,9 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
     RAVEN_ISSUER: raven?.issuer ?? 'http://127.0.0.1:9',
     ...(options.ravenEndpoints === 'explicit' && raven
       ? {
-          RAVEN_AUTHORIZATION_ENDPOINT: `${raven.issuer}/core/connect/authorize`,
-          RAVEN_TOKEN_ENDPOINT: `${raven.issuer}/core/connect/token`,
-          RAVEN_REVOCATION_ENDPOINT: `${raven.issuer}/core/connect/revocation`,
+          RAVEN_AUTHORIZATION_ENDPOINT: `${raven.url}${RAVEN_ROUTES.authorization}`,
+          RAVEN_TOKEN_ENDPOINT: `${raven.url}${RAVEN_ROUTES.token}`,
+          RAVEN_REVOCATION_ENDPOINT: `${raven.url}${RAVEN_ROUTES.revocation}`,
         }
       : {}),
     RAVEN_CLIENT_ID: clientId,

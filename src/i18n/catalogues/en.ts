@@ -51,11 +51,16 @@ export const en = {
   'unavailable.body': 'Nothing was changed.',
   'unavailable.next': 'Go back to {app} and try again in a minute.',
 
+  'misconfigured.heading': 'Connecting Raven is not set up correctly',
+  'misconfigured.body': 'The connection service is misconfigured, so it cannot start the connection safely. Your link was not used.',
+  'misconfigured.next': 'Tell support for {app}, then try again later with the same link.',
   'error.notFound.heading': 'Page not found',
   'error.badRequest.heading': 'This request could not be handled',
   'error.server.heading': 'Something went wrong on our side',
   'error.body': 'Nothing was changed.',
   'error.next': 'Go back to {app} and try again.',
+  'error.notConnected.body': 'Raven was not connected. Nothing was changed.',
+  'error.wait.next': 'Wait a minute, then go back to {app} and choose Connect Raven again.',
 } as const
 
 export type MessageKey = keyof typeof en

@@ -49,9 +49,14 @@ export const es: Catalogue = {
   'unavailable.body': 'No se cambió nada.',
   'unavailable.next': 'Vuelve a {app} e inténtalo de nuevo en un minuto.',
 
+  'misconfigured.heading': 'La conexión con Raven no está bien configurada',
+  'misconfigured.body': 'El servicio de conexión está mal configurado y no puede iniciar la conexión de forma segura. Tu enlace no se usó.',
+  'misconfigured.next': 'Avisa al soporte de {app} y vuelve a intentarlo más tarde con el mismo enlace.',
   'error.notFound.heading': 'Página no encontrada',
   'error.badRequest.heading': 'No se pudo atender esta solicitud',
   'error.server.heading': 'Algo salió mal de nuestro lado',
   'error.body': 'No se cambió nada.',
   'error.next': 'Vuelve a {app} e inténtalo de nuevo.',
+  'error.notConnected.body': 'Raven no se conectó. No se cambió nada.',
+  'error.wait.next': 'Espera un minuto, vuelve a {app} y conecta Raven otra vez.',
 }

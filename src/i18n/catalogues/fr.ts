@@ -50,9 +50,14 @@ export const fr: Catalogue = {
   'unavailable.body': 'Rien n’a été modifié.',
   'unavailable.next': 'Retournez sur {app} et réessayez dans une minute.',
 
+  'misconfigured.heading': 'La connexion à Raven n’est pas configurée correctement',
+  'misconfigured.body': 'Le service de connexion est mal configuré et ne peut pas démarrer la connexion en toute sécurité. Votre lien n’a pas été utilisé.',
+  'misconfigured.next': 'Prévenez le support, puis réessayez plus tard avec le même lien.',
   'error.notFound.heading': 'Page introuvable',
   'error.badRequest.heading': 'Cette demande n’a pas pu être traitée',
   'error.server.heading': 'Un problème est survenu de notre côté',
   'error.body': 'Rien n’a été modifié.',
   'error.next': 'Retournez sur {app} et réessayez.',
+  'error.notConnected.body': 'Raven n’a pas été connecté. Rien n’a été modifié.',
+  'error.wait.next': 'Attendez une minute, puis retournez sur {app} et connectez Raven à nouveau.',
 }

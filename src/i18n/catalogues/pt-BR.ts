@@ -50,9 +50,14 @@ export const ptBR: Catalogue = {
   'unavailable.body': 'Nada foi alterado.',
   'unavailable.next': 'Volte para {app} e tente de novo em um minuto.',
 
+  'misconfigured.heading': 'A conexão com o Raven não está configurada corretamente',
+  'misconfigured.body': 'O serviço de conexão está mal configurado e não pode iniciar a conexão com segurança. O seu link não foi usado.',
+  'misconfigured.next': 'Avise o suporte e tente de novo mais tarde com o mesmo link.',
   'error.notFound.heading': 'Página não encontrada',
   'error.badRequest.heading': 'Não foi possível atender este pedido',
   'error.server.heading': 'Algo deu errado do nosso lado',
   'error.body': 'Nada foi alterado.',
   'error.next': 'Volte para {app} e tente de novo.',
+  'error.notConnected.body': 'O Raven não foi conectado. Nada foi alterado.',
+  'error.wait.next': 'Espere um minuto, volte para {app} e conecte o Raven de novo.',
 }

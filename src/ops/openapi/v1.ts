@@ -30,6 +30,9 @@ function connectSessionRequestSchema(): Json {
     description:
       'Exactly one of leafUserId (an existing Leaf user) or externalId (find or create the Leaf user; name and email are used only then).',
     oneOf: [{ required: ['leafUserId'] }, { required: ['externalId'] }],
+    // zod's refine is not representable: popup mode posts its result to returnTo's origin.
+    if: { properties: { mode: { const: 'popup' } }, required: ['mode'] },
+    then: { required: ['returnTo'] },
   }
 }
 
