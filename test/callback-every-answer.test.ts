@@ -6,7 +6,7 @@ import { connect } from 'node:net'
 
 import { describe, expect, it } from '@jest/globals'
 
-import { callbackWith, expectNoInternals, launchFlow, mainAttribute, parseRaw, rawRequest, sessionCookieOf, sessionIdOf, useSystem } from './helpers/kit/index.js'
+import { callbackWith, expectNoInternals, flowToCallback, launchFlow, mainAttribute, outcomeOf, parseRaw, rawRequest, sessionCookieOf, sessionIdOf, useSystem } from './helpers/kit/index.js'
 import type { TestSystem } from './helpers/system.js'
 
 const system = useSystem()
@@ -104,6 +104,14 @@ describe('GET|POST /connect/raven/callback: every answer is a result', () => {
     const res = await fetch(callbackWith(system, 'state=s&code=c'), { method })
     expect(res.headers.get('allow')).toBe('GET, POST')
     expectResultPage(await page(res), 405)
+  })
+
+  it('405 for HEAD, which a link checker may send: the code is not exchanged and the grower can still finish', async () => {
+    const flow = await flowToCallback(system)
+    const head = await flow.browser.request(flow.callbackUrl, { method: 'HEAD' })
+    expect(head.status).toBe(405)
+    expect(system.raven.stats.tokenRequestsForCode(flow.code)).toBe(0)
+    expect(outcomeOf(await flow.browser.get(flow.callbackUrl)).raven).toBe('connected')
   })
 
   it.each(['/connect/raven/callback/extra', '/connect/raven/callback/..%2f'])('404 for %s under the callback path', async (path) => {

@@ -19,8 +19,10 @@ export interface ConsentRouteDeps extends LaunchDeps, CallbackDeps {
 export function consentRoutes(deps: ConsentRouteDeps): Router {
   const flow = express.Router()
   flow.use(flowPageHeaders(), deps.browserLimit, deps.session)
-  // HEAD would run the launch and burn the one-time link for a link checker: only GET starts a flow.
+  // Express answers HEAD with the GET handler: a link checker would burn the one-time link at the
+  // launch, or take the flow and spend the code at the callback. Only a GET starts or ends a flow.
   flow.head('/raven', (_req, _res, next) => next(problem.methodNotAllowed('GET')))
+  flow.head('/raven/callback', (_req, _res, next) => next(problem.methodNotAllowed('GET, POST')))
   flow.get('/raven', launchHandler(deps))
   const callback = callbackHandler(deps)
   flow.get('/raven/callback', callback)

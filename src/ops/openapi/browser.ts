@@ -53,6 +53,12 @@ const consentPaths: Record<string, Json> = {
         '5XX': html('Result page for an upstream or server error'),
       },
     },
+    head: {
+      tags: ['grower browser'],
+      operationId: 'headConnectCallback',
+      summary: 'Refused, so a link checker cannot take the flow and spend the authorization code',
+      responses: { '405': { description: 'Allow: GET, POST' } },
+    },
     post: {
       tags: ['grower browser'],
       operationId: 'connectCallbackFormPost',
