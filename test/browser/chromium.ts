@@ -7,7 +7,8 @@ import { afterAll, beforeAll, expect } from '@jest/globals'
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
 
 import { DEFAULT_GROWER } from '../../sandboxes/raven/server.js'
-import { startDemo, type Demo } from '../../sandboxes/demo/run-demo.js'
+import type { Demo } from '../../sandboxes/demo/run-demo.js'
+import { startIsolatedDemo } from '../helpers/kit/demo.js'
 import { standIn } from '../helpers/kit/stand-in.js'
 
 /*
@@ -57,9 +58,7 @@ export async function launchChromium(options: LaunchOptions = {}): Promise<Brows
 export const PHONE_VIEWPORT = { width: 390, height: 844 }
 
 export function startTestDemo(): Promise<Demo> {
-  const redisUrl = process.env.REDIS_URL
-  if (!redisUrl) throw new Error('REDIS_URL is not set: run the tests with npm test (global setup starts Redis)')
-  return startDemo({ ports: { app: 0, raven: 0, leaf: 0, host: 0 }, redisUrl, serviceOutput: 'capture', logLevel: 'info' })
+  return startIsolatedDemo({ logLevel: 'info' })
 }
 
 /** Collects Content-Security-Policy violations and page errors: the pages must have none. */

@@ -11,7 +11,7 @@ const { demo, withPage } = useDemoInChromium()
 /** Clicks the named connect button on the host page and allows at Raven; waits to be back on the host page. */
 async function connectVia(page: Page, button: 'Connect Raven' | 'Reconnect Raven'): Promise<void> {
   await page.getByRole('button', { name: button, exact: true }).first().click()
-  await page.waitForURL((url) => url.href.startsWith(demo.ravenIssuer))
+  await page.waitForURL((url) => url.origin === new URL(demo.ravenIssuer).origin)
   // A reconnect finds the grower still signed in at Raven: only the consent page (prompt=consent) is shown.
   const allow = page.getByRole('button', { name: 'Allow' })
   await page.locator('input[name=username]').or(allow).first().waitFor()

@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 
-import { startDemo, type Demo } from '../../sandboxes/demo/run-demo.js'
-import { doctorLine, runDoctor } from '../helpers/kit/index.js'
+import type { Demo } from '../../sandboxes/demo/run-demo.js'
+import { doctorLine, runDoctor, startIsolatedDemo } from '../helpers/kit/index.js'
 
 // What a new user sees: `npm run demo`'s own environment, the service running, the doctor all green.
 
 let demo: Demo
 beforeAll(async () => {
-  demo = await startDemo({ ports: { app: 0, raven: 0, leaf: 0, host: 0 }, redisUrl: process.env.REDIS_URL, serviceOutput: 'capture' })
+  demo = await startIsolatedDemo()
 }, 60_000)
 afterAll(async () => {
   await demo?.close()
