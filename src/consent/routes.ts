@@ -8,8 +8,6 @@ import { callbackHandler, type CallbackDeps } from './callback.js'
 import { launchHandler, type LaunchDeps } from './launch.js'
 
 export interface ConsentRouteDeps extends LaunchDeps, CallbackDeps {
-  /** The browser session middleware (browser-session/), shared with /api. */
-  session: RequestHandler
   /** The per-IP limiter of the browser routes, shared with /api. */
   browserLimit: RequestHandler
 }
@@ -17,10 +15,12 @@ export interface ConsentRouteDeps extends LaunchDeps, CallbackDeps {
 /** /connect/raven (launch) and /connect/raven/callback: the grower's consent flow, mounted at /connect. */
 export function consentRoutes(deps: ConsentRouteDeps): Router {
   const flow = express.Router()
-  flow.use(flowPageHeaders(), deps.browserLimit, deps.session)
+  flow.use(flowPageHeaders())
   // HEAD would run the launch and burn the one-time link for a link checker: only GET starts a flow.
-  flow.head('/raven', (_req, _res, next) => next(problem.methodNotAllowed('GET')))
+  flow.head('/raven', deps.browserLimit, (_req, _res, next) => next(problem.methodNotAllowed('GET')))
+  // The launch counts the client and loads a session itself, in its one Redis round trip.
   flow.get('/raven', launchHandler(deps))
+  flow.use(deps.browserLimit, deps.session)
   const callback = callbackHandler(deps)
   flow.get('/raven/callback', callback)
   flow.post('/raven/callback', express.text({ type: 'application/x-www-form-urlencoded', limit: '16kb' }), callback)

@@ -15,6 +15,30 @@ export interface RateLimitOptions {
   key?: (req: Parameters<RequestHandler>[0]) => string
 }
 
+/** The counters' window: RATE_LIMIT_PER_MINUTE counts per minute. */
+export const RATE_LIMIT_WINDOW_MS = 60_000
+
+/**
+ * The client key of the browser routes' limiter: the client IP. Exported because the launch counts
+ * against the same counter inside its one Redis script (browser-session/launch-script.ts).
+ */
+export function browserClientKey(req: Parameters<RequestHandler>[0]): string {
+  return `ip:${req.ip ?? 'unknown'}`
+}
+
+/** The limiter of the browser routes (/connect, /api): one counter per client across them. */
+export const BROWSER_LIMITER = 'browser'
+
+/** The Redis key of a client's counter in a limiter, for the launch's script (same key, same counter). */
+export function counterKey(limiter: string, clientKey: string): string {
+  return redisKeys.rateLimitPrefix(limiter) + clientKey
+}
+
+/** Retry-After in seconds for a counter whose window ends in `remainingMs`: at least 1, at most the window. */
+export function retryAfterSeconds(remainingMs: number, windowMs = RATE_LIMIT_WINDOW_MS): number {
+  return Math.min(Math.ceil(windowMs / 1000), Math.max(1, Math.ceil(remainingMs / 1000)))
+}
+
 /**
  * A per-minute limit counted in Redis, so every instance shares it. Over the limit: 429 problem+json
  * with Retry-After. A Redis failure is passed on as an error (503), not silently allowed or hung.
@@ -29,17 +53,17 @@ export function createRateLimit(options: RateLimitOptions): RequestHandler {
   // a failed first load (Redis down at start) must not become an unhandled rejection.
   for (const pending of [store.incrementScriptSha, store.getScriptSha]) pending.catch(() => undefined)
   const limiter: RateLimitRequestHandler = rateLimit({
-    windowMs: 60_000,
+    windowMs: RATE_LIMIT_WINDOW_MS,
     limit: options.perMinute,
     standardHeaders: 'draft-7',
     legacyHeaders: false,
     store,
-    keyGenerator: options.key ?? ((req) => `ip:${req.ip ?? 'unknown'}`),
+    keyGenerator: options.key ?? browserClientKey,
     handler: (req, _res, next, limitOptions) => {
       // Seconds until this client's window resets (the store knows it); the whole window otherwise.
       const resetTime = (req as { rateLimit?: { resetTime?: Date } }).rateLimit?.resetTime
       const remainingMs = resetTime ? resetTime.getTime() - Date.now() : limitOptions.windowMs
-      next(problem.tooManyRequests(Math.min(Math.ceil(limitOptions.windowMs / 1000), Math.max(1, Math.ceil(remainingMs / 1000)))))
+      next(problem.tooManyRequests(retryAfterSeconds(remainingMs, limitOptions.windowMs)))
     },
     // Our key generators already namespace IPv6 addresses; silence the library's self-checks.
     validate: { keyGeneratorIpFallback: false, trustProxy: false, xForwardedForHeader: false },
