@@ -57,7 +57,7 @@ export async function startTargets(standIns: StandInProcess, redisUrl: string): 
       delete (env as Partial<typeof env>).RAVEN_AUTHORIZATION_ENDPOINT
       delete (env as Partial<typeof env>).RAVEN_TOKEN_ENDPOINT
     }
-    const nodeArgs = name === 'raven-connect' && settings.profile ? ['--cpu-prof', `--cpu-prof-dir=${ROOT}dist/bench/profiles`] : []
+    const nodeArgs = name !== 'raven-connect' ? [] : [...settings.nodeArgs, ...(settings.profile ? ['--cpu-prof', `--cpu-prof-dir=${ROOT}dist/bench/profiles`] : [])]
     targets[name] = await startTarget(name, entries[name].entry, env, `http://127.0.0.1:${port}`, entries[name].ready, nodeArgs)
     idleRssMb[name] = rssMb(targets[name].pid)
     log(`${name} listening on port ${port} (pid ${targets[name].pid}${targets[name].pinned ? ', pinned to core 1' : ''}), idle RSS ${idleRssMb[name].toFixed(0)} MB`)
