@@ -78,7 +78,8 @@ export function launchHandler(deps: LaunchDeps) {
     const authorizationUrl = await deps.raven.authorizationUrl({ state, nonce, codeChallenge: s256Challenge(codeVerifier) })
     if (fresh) res.append('Set-Cookie', fresh.setCookie)
     else await startFlow(req, sessionCookie, state, { ...flow, link: { id: link.id, leafUserId: link.leafUserId, mode: link.mode, ...(link.returnTo ? { returnTo: link.returnTo } : {}) } })
-    res.redirect(303, authorizationUrl.href)
+    // Not res.redirect: it negotiates a text/HTML body per request (Accept parsing) that no browser shows.
+    res.status(303).location(authorizationUrl.href).end()
     // After the answer is on its way: counting and logging are not the grower's wait.
     deps.metrics.flowsStarted.inc({ mode: link.mode })
     log.info({ reqId: req.id, connectSessionId: link.id, leafUserId: link.leafUserId }, 'flow started')
