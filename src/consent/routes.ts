@@ -18,7 +18,7 @@ export function consentRoutes(deps: ConsentRouteDeps): Router {
   flow.use(flowPageHeaders())
   // HEAD would run the launch and burn the one-time link for a link checker: only GET starts a flow.
   flow.head('/raven', deps.browserLimit, (_req, _res, next) => next(problem.methodNotAllowed('GET')))
-  // The launch counts the client and loads a session itself, in its one Redis round trip.
+  // The launch counts the client and writes (or, for a returning browser, loads) its session itself.
   flow.get('/raven', launchHandler(deps))
   flow.use(deps.browserLimit, deps.session)
   const callback = callbackHandler(deps)
