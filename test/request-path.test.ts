@@ -61,6 +61,20 @@ describe('GET /connect/raven, the Redis work', () => {
   })
 })
 
+describe('the host backend\'s routes', () => {
+  it('never touch a browser session on /v1, even for a request that carries the session cookie', async () => {
+    const flow = await launchFlow(system)
+    const cookie = `raven-connect.sid=${sessionCookieOf(flow.browser, system)}`
+    const commands = await recordRedisCommands(redis.url, 'raven-connect', async () => {
+      const res = await fetch(`${system.url}/v1/users/${flow.leafUserId}/raven-connection`, { headers: { Authorization: `Bearer ${system.secrets.apiKey}`, Cookie: cookie } })
+      expect(res.status).toBe(200)
+    })
+    // The rate limit counted this call: the recording saw the request path's Redis work.
+    expect(commands.some((command) => command.name === 'incr' || command.name === 'set')).toBe(true)
+    expect(commands.filter((command) => command.args.some((arg) => arg.startsWith('rc:sess:')))).toEqual([])
+  })
+})
+
 describe('GET /connect/raven, the rules the script keeps', () => {
   it('refuses a link whose record says it expired, and writes no session for it', async () => {
     const { connectUrl } = await system.createConnectSession({ leafUserId: system.newLeafUser() })
