@@ -44,6 +44,8 @@ export interface RunResult {
   peakRssMb: number
   /** Share of one core the server used during the run: near 100 % means it was CPU-bound. */
   serverCpuPercent?: number
+  /** Server CPU time (user + system) per answered request, in µs: what a request costs, whatever the load. */
+  serverCpuMicrosPerRequest?: number
   trace?: { done: number; rssMb: number }[]
   /** Commands Redis processed during the run (all clients), when measured. */
   redisCommands?: number
@@ -145,6 +147,7 @@ export async function drive(options: DriveOptions): Promise<RunResult> {
     p99: percentile(latencies, 0.99),
     peakRssMb: peakRss,
     serverCpuPercent: ((cpuSeconds(options.pid) - cpuBefore) / ((performance.now() - started) / 1000)) * 100,
+    serverCpuMicrosPerRequest: ((cpuSeconds(options.pid) - cpuBefore) * 1e6) / Math.max(1, requests),
     ...(options.trace ? { trace } : {}),
   }
 }

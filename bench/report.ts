@@ -14,6 +14,8 @@ export interface RouteSummary {
   peakRssMb: number
   /** Commands Redis processed per request in the throughput runs (scripts and MULTI counted inside). */
   redisCommandsPerRequest: number
+  /** Server CPU µs per request in the throughput runs, median over rounds. */
+  cpuMicrosPerRequest: number
   /** Answers with another status than the route's success status, plus socket errors/timeouts. */
   errors: number
 }
@@ -34,16 +36,17 @@ function fixed(value: number, digits: number): string {
 /** The one table: each route on the three servers, with raven-connect / baseline ratios. */
 export function formatTable(summary: Summary, offeredRate: number): string {
   const lines = [
-    `| route | server | req/s | p50 ms @${offeredRate}/s | p99 ms @${offeredRate}/s | peak RSS MB | req/s × baseline | RSS × baseline | Redis cmds/req |`,
-    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    `| route | server | req/s | req/s × baseline | req/s × usual stack | CPU µs/req | Redis cmds/req | p50 ms @${offeredRate}/s | p99 ms @${offeredRate}/s | peak RSS MB | RSS × baseline |`,
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ]
   for (const route of ROUTES) {
     const base = summary[route].baseline
+    const usual = summary[route]['usual-stack']
     for (const target of TARGETS) {
       const cell = summary[route][target]
       const errors = cell.errors > 0 ? ` (${cell.errors} errors)` : ''
       lines.push(
-        `| ${target === 'raven-connect' ? LABELS[route] : ''} | ${target} | ${fixed(cell.rps, 0)}${errors} | ${fixed(cell.p50, 2)} | ${fixed(cell.p99, 2)} | ${fixed(cell.peakRssMb, 0)} | ${fixed(cell.rps / base.rps, 2)} | ${fixed(cell.peakRssMb / base.peakRssMb, 2)} | ${fixed(cell.redisCommandsPerRequest, 1)} |`,
+        `| ${target === 'raven-connect' ? LABELS[route] : ''} | ${target} | ${fixed(cell.rps, 0)}${errors} | ${fixed(cell.rps / base.rps, 2)} | ${fixed(cell.rps / usual.rps, 2)} | ${fixed(cell.cpuMicrosPerRequest, 0)} | ${fixed(cell.redisCommandsPerRequest, 1)} | ${fixed(cell.p50, 2)} | ${fixed(cell.p99, 2)} | ${fixed(cell.peakRssMb, 0)} | ${fixed(cell.peakRssMb / base.peakRssMb, 2)} |`,
       )
     }
   }

@@ -19,6 +19,8 @@ export interface BenchOutcome {
   serverPinnedToCore1: boolean
   /** Other work on the machine skews every number: the load average before and after goes in the results. */
   loadBefore: number[]
+  /** The commit that was built and measured, taken when the run started (gitCommit). */
+  commit: string
 }
 
 /** Writes the results file and prints the table, the checks and the counters; returns the file. */
@@ -26,7 +28,7 @@ export function saveAndPrint(outcome: BenchOutcome): string {
   const { summary, checks, rssGrowth, upstream, runs, idleRssMb, loadBefore } = outcome
   const table = formatTable(summary, settings.offeredRate)
   const checksTable = formatChecks(checks)
-  const commit = gitCommit()
+  const commit = outcome.commit
   const result = {
     when: new Date().toISOString(),
     commit,
@@ -51,8 +53,11 @@ export function saveAndPrint(outcome: BenchOutcome): string {
   return file
 }
 
-/** The commit measured, marked -dirty when src/ has uncommitted changes. */
-function gitCommit(): string {
+/**
+ * The commit measured, marked -dirty when src/ has uncommitted changes. Taken when the bench starts,
+ * right after the build: a commit made while it runs was not measured.
+ */
+export function gitCommit(): string {
   try {
     const sha = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim()
     const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src'], { cwd: ROOT, encoding: 'utf8' }).trim() !== ''

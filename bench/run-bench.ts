@@ -5,7 +5,7 @@ import { Redis } from 'ioredis'
 
 import { startRedisServer, type ThrowawayRedis } from '../sandboxes/redis/throwaway-redis.js'
 import type { TargetName } from './report.js'
-import { saveAndPrint } from './results.js'
+import { gitCommit, saveAndPrint } from './results.js'
 import { cleanRedis, type BenchRedis } from './runs.js'
 import { measureRssGrowth, runRounds, warmUp } from './scenarios.js'
 import { ROOT, log, settings } from './settings.js'
@@ -28,6 +28,7 @@ import type { Target } from './targets.js'
 
 // Other work on the machine skews every number: the load average before and after goes in the results.
 const loadBefore = loadavg()
+const commit = gitCommit()
 
 /** What has been started so far, so that an interrupted or failed bench stops exactly that. */
 interface Started {
@@ -64,7 +65,7 @@ async function main(): Promise<void> {
 
     const upstream = (await standIns.ask('stats')) as StandInStats
     const checks = buildChecks({ summary, rssGrowth, upstream, ravenConnectStartedAt: targets['raven-connect'].startedAt })
-    saveAndPrint({ summary, checks, rssGrowth, upstream, runs, idleRssMb, serverPinnedToCore1: targets['raven-connect'].pinned, loadBefore })
+    saveAndPrint({ summary, checks, rssGrowth, upstream, runs, idleRssMb, serverPinnedToCore1: targets['raven-connect'].pinned, loadBefore, commit })
   } finally {
     await stopAll(started)
   }

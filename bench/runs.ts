@@ -102,7 +102,7 @@ export async function latencyRun(route: RouteName, target: Target, redis: BenchR
 export function describeRun(run: RunResult): string {
   const errors = run.errors > 0 ? ` ERRORS=${run.errors} ${JSON.stringify(run.statuses)}` : ''
   const commands = run.redisCommands === undefined ? '' : `, ${(run.redisCommands / run.requests).toFixed(1)} Redis commands/request`
-  const cpu = run.serverCpuPercent === undefined ? '' : `, server CPU ${run.serverCpuPercent.toFixed(0)} %`
+  const cpu = run.serverCpuPercent === undefined ? '' : `, server CPU ${run.serverCpuPercent.toFixed(0)} % (${(run.serverCpuMicrosPerRequest ?? Number.NaN).toFixed(0)} µs/request)`
   const redisCpu = run.redisCpuPercent === undefined ? '' : `, Redis CPU ${run.redisCpuPercent.toFixed(0)} %`
   return `${run.rps.toFixed(0)} req/s${commands}${cpu}${redisCpu}, p50 ${run.p50.toFixed(2)} ms, p99 ${run.p99.toFixed(2)} ms, RSS ${run.peakRssMb.toFixed(0)} MB${errors}`
 }

@@ -17,6 +17,8 @@ export const settings = {
   rateLimitPerMinute: 1_000_000,
   /** Comma-separated subset of routes, for quicker looks (the table then has gaps). */
   routes: (process.env.BENCH_ROUTES ?? ROUTES.join(',')).split(',').filter((route): route is RouteName => (ROUTES as readonly string[]).includes(route)),
+  /** Extra Node options for raven-connect only (space-separated), to try a V8 setting before proposing it. */
+  nodeArgs: (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter((arg) => arg !== ''),
   /** Write a V8 CPU profile of raven-connect to dist/bench/profiles/ (node --cpu-prof). */
   profile: process.env.BENCH_PROFILE === '1',
 }

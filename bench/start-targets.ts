@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 
 import { freePort } from '../sandboxes/redis/throwaway-redis.js'
 import { rssMb } from './load.js'
@@ -40,6 +41,17 @@ function serviceEnv(port: number, standIns: StandInProcess, redisUrl: string): R
   }
 }
 
+/**
+ * The Node options of `npm start` (package.json), the way production runs the service (the image runs
+ * `npm start`): raven-connect is measured with its V8 settings, not Node's defaults.
+ */
+function productionNodeArgs(): string[] {
+  const start = (JSON.parse(readFileSync(`${ROOT}package.json`, 'utf8')) as { scripts: { start: string } }).scripts.start
+  const words = start.split(' ').filter((word) => word !== '')
+  if (words[0] !== 'node' || words.at(-1) !== 'dist/main.js') throw new Error(`package.json start is not "node [options] dist/main.js": ${start}`)
+  return words.slice(1, -1)
+}
+
 /** Starts the targets one after another, each on a free port, and notes each one's idle RSS. */
 export async function startTargets(standIns: StandInProcess, redisUrl: string): Promise<StartedTargets> {
   const entries: Record<TargetName, { entry: string; ready: string }> = {
@@ -57,7 +69,7 @@ export async function startTargets(standIns: StandInProcess, redisUrl: string): 
       delete (env as Partial<typeof env>).RAVEN_AUTHORIZATION_ENDPOINT
       delete (env as Partial<typeof env>).RAVEN_TOKEN_ENDPOINT
     }
-    const nodeArgs = name === 'raven-connect' && settings.profile ? ['--cpu-prof', `--cpu-prof-dir=${ROOT}dist/bench/profiles`] : []
+    const nodeArgs = name !== 'raven-connect' ? [] : [...productionNodeArgs(), ...settings.nodeArgs, ...(settings.profile ? ['--cpu-prof', `--cpu-prof-dir=${ROOT}dist/bench/profiles`] : [])]
     targets[name] = await startTarget(name, entries[name].entry, env, `http://127.0.0.1:${port}`, entries[name].ready, nodeArgs)
     idleRssMb[name] = rssMb(targets[name].pid)
     log(`${name} listening on port ${port} (pid ${targets[name].pid}${targets[name].pinned ? ', pinned to core 1' : ''}), idle RSS ${idleRssMb[name].toFixed(0)} MB`)

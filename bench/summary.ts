@@ -12,7 +12,7 @@ export function summarize(runs: RecordedRun[]): Summary {
   for (const route of ROUTES) {
     summary[route] = {} as Summary[RouteName]
     if (!settings.routes.includes(route)) {
-      for (const name of TARGETS) summary[route][name] = { rps: Number.NaN, p50: Number.NaN, p99: Number.NaN, peakRssMb: Number.NaN, redisCommandsPerRequest: Number.NaN, errors: 0 }
+      for (const name of TARGETS) summary[route][name] = { rps: Number.NaN, p50: Number.NaN, p99: Number.NaN, peakRssMb: Number.NaN, redisCommandsPerRequest: Number.NaN, cpuMicrosPerRequest: Number.NaN, errors: 0 }
       continue
     }
     for (const name of TARGETS) {
@@ -25,6 +25,7 @@ export function summarize(runs: RecordedRun[]): Summary {
         p99: median(latency.map((run) => run.p99)),
         peakRssMb: Math.max(...mine.map((run) => run.result.peakRssMb)),
         redisCommandsPerRequest: median(throughput.map((run) => (run.redisCommands ?? Number.NaN) / run.requests)),
+        cpuMicrosPerRequest: median(throughput.map((run) => run.serverCpuMicrosPerRequest ?? Number.NaN)),
         errors: mine.reduce((sum, run) => sum + run.result.errors, 0),
       }
     }
@@ -51,7 +52,14 @@ export function buildChecks({ summary, rssGrowth, upstream, ravenConnectStartedA
   const launch = summary.launch
   const callback = summary.callback
   const maxRss = (name: TargetName) => Math.max(...settings.routes.map((route) => summary[route][name].peakRssMb), rssGrowth[name as 'baseline']?.peakRssSecondHalfMb ?? 0)
+  const rcLaunch = launch['raven-connect']
+  const rcCallback = callback['raven-connect']
   return [
+    { name: 'launch req/s vs usual stack', target: '≥ 2×', measured: `${(rcLaunch.rps / launch['usual-stack'].rps).toFixed(2)}×`, met: rcLaunch.rps / launch['usual-stack'].rps >= 2 },
+    { name: 'callback req/s vs usual stack', target: '≥ 2×', measured: `${(rcCallback.rps / callback['usual-stack'].rps).toFixed(2)}×`, met: rcCallback.rps / callback['usual-stack'].rps >= 2 },
+    // Per request, to one decimal: the queue worker's own polling during a run adds a few hundredths.
+    { name: 'Redis commands per launch', target: '≤ 4', measured: rcLaunch.redisCommandsPerRequest.toFixed(2), met: oneDecimal(rcLaunch.redisCommandsPerRequest) <= 4 },
+    { name: 'Redis commands per callback', target: '≤ 8', measured: rcCallback.redisCommandsPerRequest.toFixed(2), met: oneDecimal(rcCallback.redisCommandsPerRequest) <= 8 },
     { name: 'launch req/s vs baseline', target: '≥ 0.35× (aim 0.5×)', measured: `${(launch['raven-connect'].rps / launch.baseline.rps).toFixed(2)}×`, met: launch['raven-connect'].rps / launch.baseline.rps >= 0.35 },
     { name: 'callback req/s vs baseline', target: '≥ 0.35× (aim 0.5×)', measured: `${(callback['raven-connect'].rps / callback.baseline.rps).toFixed(2)}×`, met: callback['raven-connect'].rps / callback.baseline.rps >= 0.35 },
     { name: `p99 launch @${settings.offeredRate}/s`, target: '< 10 ms', measured: `${launch['raven-connect'].p99.toFixed(2)} ms`, met: launch['raven-connect'].p99 < 10 },
@@ -62,4 +70,8 @@ export function buildChecks({ summary, rssGrowth, upstream, ravenConnectStartedA
     { name: 'Raven discovery fetches', target: '1 per process', measured: String(rc?.discoveries ?? 0), met: rc?.discoveries === 1 },
     { name: 'Leaf 401s (token used after expiry)', target: '0', measured: String(rc?.rejectedTokens ?? 0), met: (rc?.rejectedTokens ?? 0) === 0 },
   ]
+}
+
+function oneDecimal(value: number): number {
+  return Math.round(value * 10) / 10
 }

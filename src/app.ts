@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url'
 
 import express, { type Express } from 'express'
 
+import { createLaunchSessions } from './browser-session/launch-session.js'
 import { createSessionMiddleware } from './browser-session/session-middleware.js'
 import type { Config } from './config/load-config.js'
 import { createExternalIdLock } from './connect-links/external-id-lock.js'
@@ -18,7 +19,7 @@ import { credentialedCors } from './http/cors.js'
 import { finalErrorHandler } from './http/error-handlers.js'
 import { jsonBody } from './http/json-body.js'
 import { problem } from './http/problem.js'
-import { clientIpKey, createRateLimit } from './http/rate-limit.js'
+import { BROWSER_LIMITER, clientIpKey, createRateLimit } from './http/rate-limit.js'
 import { requestContext } from './http/request-context.js'
 import { requestLimits } from './http/request-limits.js'
 import { securityHeaders } from './http/security-headers.js'
@@ -58,7 +59,7 @@ export function buildApp(deps: AppDeps): Express {
   const connectLinks = createConnectLinkStore(redis)
   const connections = createConnectionService({ leaf, raven, delivery, webhooks, registry: deps.registry, logger })
   const session = createSessionMiddleware(config, redis)
-  const browserLimit = createRateLimit({ redis, perMinute: config.rateLimitPerMinute, prefix: 'browser' })
+  const browserLimit = createRateLimit({ redis, perMinute: config.rateLimitPerMinute, prefix: BROWSER_LIMITER })
 
   const app = express()
   app.disable('x-powered-by')
@@ -90,7 +91,7 @@ export function buildApp(deps: AppDeps): Express {
   app.use('/v1', v1)
 
   // The grower's browser: the consent flow.
-  app.use('/connect', consentRoutes({ config, connectLinks, raven, delivery, webhooks, redis, logger, metrics, session, browserLimit }))
+  app.use('/connect', consentRoutes({ config, connectLinks, launchSessions: createLaunchSessions(config), raven, delivery, webhooks, redis, logger, metrics, session, browserLimit }))
 
   // The grower's browser: connection status for the host page (credentialed CORS).
   const api = express.Router()

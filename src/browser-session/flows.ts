@@ -5,7 +5,7 @@ import type { Session, SessionData } from 'express-session'
 
 import { redisKeys } from '../infra/keys.js'
 import type { Redis } from '../infra/redis.js'
-import { CONNECTED_TTL_MS, FLOW_TTL_MS, type FlowRecord } from './session-data.js'
+import { CONNECTED_TTL_MS, FLOW_TTL_MS, flowRecordOf, type FlowRecord, type StoredFlow } from './session-data.js'
 
 /** At most this many flows per browser (tabs); the oldest go first. Keeps session payloads small. */
 const MAX_FLOWS_PER_SESSION = 5
@@ -14,7 +14,7 @@ export function stateKey(state: string): string {
   return createHash('sha256').update(state).digest('base64url')
 }
 
-export function isLive(flow: FlowRecord, now = Date.now()): boolean {
+export function isLive(flow: Pick<FlowRecord, 'createdAt'>, now = Date.now()): boolean {
   return now - flow.createdAt < FLOW_TTL_MS
 }
 
@@ -25,7 +25,7 @@ export function isLive(flow: FlowRecord, now = Date.now()): boolean {
  * here (express-session never adopts an id it did not issue), so there is no old id: the regenerate and
  * its Redis DEL are skipped.
  */
-export async function startFlow(req: Request, cookieName: string, state: string, flow: FlowRecord): Promise<void> {
+export async function startFlow(req: Request, cookieName: string, state: string, flow: StoredFlow): Promise<void> {
   const previousFlows = req.session.flows
   const previousConnected = req.session.connected
   if (carriesCookie(req, cookieName)) await regenerateSession(req.session)
@@ -56,8 +56,9 @@ export async function takeFlow(session: Session & Partial<SessionData>, state: s
   // spent (a replay, or the loser of concurrent callbacks) or is foreign, which is not an expired session.
   if (!flows) return session.connected ? { kind: 'unknown_state' } : { kind: 'no_session' }
   const key = stateKey(state)
-  const flow = flows[key]
-  if (!flow) return { kind: 'unknown_state' }
+  const stored = flows[key]
+  if (!stored) return { kind: 'unknown_state' }
+  const flow = flowRecordOf(stored)
   const claimed = await redis.set(redisKeys.stateClaim(key), '1', 'PX', FLOW_TTL_MS, 'NX')
   delete flows[key]
   session.flows = flows
@@ -67,7 +68,7 @@ export async function takeFlow(session: Session & Partial<SessionData>, state: s
 }
 
 /** The live flows of a session plus a new one, oldest dropped beyond the cap. */
-function withFlow(flows: SessionData['flows'], state: string, flow: FlowRecord): Record<string, FlowRecord> {
+function withFlow(flows: SessionData['flows'], state: string, flow: StoredFlow): Record<string, StoredFlow> {
   const now = Date.now()
   const live = Object.entries(flows ?? {}).filter(([, existing]) => isLive(existing, now))
   live.sort(([, a], [, b]) => a.createdAt - b.createdAt)
@@ -75,7 +76,8 @@ function withFlow(flows: SessionData['flows'], state: string, flow: FlowRecord):
   return Object.fromEntries([...kept, [stateKey(state), flow]])
 }
 
-function carriesCookie(req: Request, name: string): boolean {
+/** Whether the request carries a cookie named `name` (signed or not: express-session checks that). */
+export function carriesCookie(req: Request, name: string): boolean {
   const header = req.headers.cookie
   return header !== undefined && header.split(';').some((pair) => pair.trimStart().startsWith(`${name}=`))
 }

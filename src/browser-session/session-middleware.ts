@@ -12,6 +12,18 @@ export function sessionCookieName(config: Config): string {
   return config.secureCookies ? '__Host-raven-connect' : 'raven-connect.sid'
 }
 
+/** The session cookie's attributes, shared by the middleware and the launch's fresh sessions. */
+export function sessionCookieOptions(config: Config): { httpOnly: true; secure: boolean; sameSite: 'none' | 'lax'; path: '/' } {
+  return {
+    httpOnly: true,
+    secure: config.secureCookies,
+    // Lax is sent on Raven's top-level redirect back; Strict would not be. form_post is a cross-site
+    // POST, which only a SameSite=None cookie survives.
+    sameSite: config.raven.responseMode === 'form_post' ? 'none' : 'lax',
+    path: '/',
+  }
+}
+
 /**
  * express-session backed by connect-redis 8 (the last major that accepts ioredis). Sessions exist only
  * for browsers that started a flow: `saveUninitialized: false` writes nothing for requests that never
@@ -19,7 +31,6 @@ export function sessionCookieName(config: Config): string {
  */
 export function createSessionMiddleware(config: Config, redis: Redis): RequestHandler {
   const store = new RedisStore({ client: redis, prefix: redisKeys.sessionPrefix })
-  const formPost = config.raven.responseMode === 'form_post'
   const middleware = session({
     name: sessionCookieName(config),
     secret: config.sessionSecrets,
@@ -28,15 +39,7 @@ export function createSessionMiddleware(config: Config, redis: Redis): RequestHa
     saveUninitialized: false,
     rolling: false,
     unset: 'destroy',
-    cookie: {
-      httpOnly: true,
-      secure: config.secureCookies,
-      // Lax is sent on Raven's top-level redirect back; Strict would not be. form_post is a cross-site
-      // POST, which only a SameSite=None cookie survives.
-      sameSite: formPost ? 'none' : 'lax',
-      path: '/',
-      maxAge: FLOW_TTL_MS,
-    },
+    cookie: { ...sessionCookieOptions(config), maxAge: FLOW_TTL_MS },
   })
   // Store failures (Redis down) reach the error handlers, which answer 503.
   return (req, res, next) =>

@@ -1,13 +1,16 @@
 import { createHash, randomBytes } from 'node:crypto'
 
-import type { Request, Response } from 'express'
+import type { NextFunction, Request, RequestHandler, Response } from 'express'
 
-import { startFlow } from '../browser-session/flows.js'
+import { carriesCookie, startFlow } from '../browser-session/flows.js'
+import type { LaunchSessions } from '../browser-session/launch-session.js'
 import { sessionCookieName } from '../browser-session/session-middleware.js'
 import type { Config } from '../config/load-config.js'
 import type { ConnectLinkStore } from '../connect-links/token-store.js'
 import { renderUnavailablePage } from '../http/html-page.js'
 import { pageContextOf } from '../http/page-context.js'
+import { problem } from '../http/problem.js'
+import { BROWSER_LIMITER, RATE_LIMIT_WINDOW_MS, clientIpKey, counterKey, retryAfterSeconds } from '../http/rate-limit.js'
 import type { Logger } from '../infra/logger.js'
 import type { Metrics } from '../infra/metrics.js'
 import { onlyValue, rawQueryOf } from '../infra/query-params.js'
@@ -20,17 +23,28 @@ export interface LaunchDeps {
   raven: RavenClient
   logger: Logger
   metrics: Metrics
+  /** Fresh sessions the launch's Redis script writes (browser-session/launch-session.ts). */
+  launchSessions: LaunchSessions
+  /** The browser session middleware: loaded only for a browser that already has a session. */
+  session: RequestHandler
 }
 
 /**
  * GET /connect/raven?session=<token>: served over https as PUBLIC_BASE_URL says (TRUST_PROXY), Raven's
- * endpoints known (raven.getConfiguration), both before the link is spent → connectLinks.consume (GETDEL) → startFlow (fresh session id, saved) → 303 to Raven. The
- * browser leaves only after the flow is in Redis.
+ * endpoints known (raven.getConfiguration), both before the link is spent → one Redis round trip
+ * (connectLinks.launch: the client's rate-limit count, the link's GETDEL, the new session holding the
+ * flow) → 303 to Raven. The browser leaves only after the flow is in Redis.
+ *
+ * A browser that already carries our cookie may have other tabs' flows and a connected user to keep:
+ * its session is loaded, the script only counts and takes the link, and startFlow moves the session
+ * to a new id and saves it (no fixation), at the cost of three more commands.
  */
 export function launchHandler(deps: LaunchDeps) {
   const log = deps.logger.child({ module: 'launch' })
   const sessionCookie = sessionCookieName(deps.config)
-  return async (req: Request, res: Response): Promise<void> => {
+  const perMinute = deps.config.rateLimitPerMinute
+  const withNonce = deps.config.raven.scopes.includes('openid')
+  return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
     // No flow yet: the pages here follow the browser's languages (Accept-Language), else DEFAULT_LOCALE.
     const page = pageContextOf(req, deps.config.pages)
     const token = onlyValue(rawQueryOf(req.originalUrl), 'session')
@@ -56,40 +70,55 @@ export function launchHandler(deps: LaunchDeps) {
       res.status(503).setHeader('Retry-After', '30').type('html').send(renderUnavailablePage(page))
       return
     }
-    const link = await deps.connectLinks.consume(token)
-    if (!link) {
-      log.info({ reqId: req.id }, 'launch refused: unknown, used or expired connect token')
+
+    const [state, codeVerifier, nonce] = random256s(withNonce ? 3 : 2)
+    if (state === undefined || codeVerifier === undefined) throw new Error('launch: random values missing')
+    const flow = { createdAt: Date.now(), codeVerifier, ...(nonce ? { nonce } : {}) }
+    // express-session's own path for a returning browser. (A Secure cookie on a request that did not
+    // arrive over https never gets here: the check above refused it.)
+    const ownPath = carriesCookie(req, sessionCookie)
+    if (ownPath) await runMiddleware(deps.session, req, res)
+    const fresh = ownPath ? undefined : deps.launchSessions.create(state, flow)
+    // The same counter as the browser routes' limiter (clientIpKey: IPv6 clients by their /56).
+    const count = perMinute > 0 ? { key: counterKey(BROWSER_LIMITER, clientIpKey(req)), limit: perMinute, windowMs: RATE_LIMIT_WINDOW_MS } : undefined
+    const taken = await deps.connectLinks.launch(token, count, fresh)
+    if (taken.kind === 'limited') return next(problem.tooManyRequests(retryAfterSeconds(taken.retryAfterMs)))
+    if (taken.kind === 'gone') {
       res.status(410).type('html').send(renderLaunchErrorPage('invalid_link', page))
+      log.info({ reqId: req.id }, 'launch refused: unknown, used or expired connect token')
       return
     }
 
-    const state = random256()
-    const codeVerifier = random256()
-    const nonce = deps.config.raven.scopes.includes('openid') ? random256() : undefined
+    const { link } = taken
     const authorizationUrl = await deps.raven.authorizationUrl({ state, nonce, codeChallenge: s256Challenge(codeVerifier) })
-    await startFlow(req, sessionCookie, state, {
-      createdAt: Date.now(),
-      codeVerifier,
-      ...(nonce ? { nonce } : {}),
-      ...(link.returnTo ? { returnTo: link.returnTo } : {}),
-      mode: link.mode,
-      ...(link.locale ? { locale: link.locale } : {}),
-      leafUserId: link.leafUserId,
-      connectSessionId: link.id,
-    })
-
+    if (fresh) res.append('Set-Cookie', fresh.setCookie)
+    else {
+      const { id, leafUserId, mode, returnTo, locale } = link
+      await startFlow(req, sessionCookie, state, { ...flow, link: { id, leafUserId, mode, ...(returnTo ? { returnTo } : {}), ...(locale ? { locale } : {}) } })
+    }
+    // Not res.redirect: it negotiates a text/HTML body per request (Accept parsing) that no browser shows.
+    res.status(303).location(authorizationUrl.href).end()
+    // After the answer is on its way: counting and logging are not the grower's wait.
     deps.metrics.flowsStarted.inc({ mode: link.mode })
     log.info({ reqId: req.id, connectSessionId: link.id, leafUserId: link.leafUserId }, 'flow started')
-    res.redirect(303, authorizationUrl.href)
   }
 }
 
+/** Runs a connect-style middleware inside a handler; its error (a store failure) rejects. */
+function runMiddleware(middleware: RequestHandler, req: Request, res: Response): Promise<void> {
+  return new Promise((resolve, reject) => {
+    void middleware(req, res, (err?: unknown) => (err ? reject(err) : resolve()))
+  })
+}
+
 /**
- * 32 random bytes, base64url: what openid-client's randomState/randomPKCECodeVerifier/randomNonce
- * return, without WebCrypto's getRandomValues wrapper, which costs several times more per call.
+ * `count` values of 32 random bytes each, base64url: what openid-client's randomState,
+ * randomPKCECodeVerifier and randomNonce return, from one call to the CSPRNG instead of one per value
+ * (and without WebCrypto's getRandomValues wrapper, which costs several times more per call).
  */
-function random256(): string {
-  return randomBytes(32).toString('base64url')
+function random256s(count: number): string[] {
+  const bytes = randomBytes(32 * count)
+  return Array.from({ length: count }, (_, index) => bytes.subarray(index * 32, index * 32 + 32).toString('base64url'))
 }
 
 /**

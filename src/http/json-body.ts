@@ -11,10 +11,9 @@ const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype'])
  * (`JSON.parse` keeps the last one silently, so two parsers could disagree about which value counts),
  * and no prototype-reaching keys. Requests without a body pass through untouched.
  */
-export function jsonBody(limit = '100kb'): RequestHandler[] {
+export function jsonBody(limit = '100kb'): RequestHandler {
   const readText = express.text({ type: () => true, limit, defaultCharset: 'utf-8' })
   const requireJson: RequestHandler = (req, _res, next) => {
-    if (!hasBody(req.headers)) return next()
     if (!req.is('application/json')) return next(problem.unsupportedMediaType())
     next()
   }
@@ -40,7 +39,15 @@ export function jsonBody(limit = '100kb'): RequestHandler[] {
     req.body = value
     next()
   }
-  return [requireJson, readText, parse]
+  // One layer in the route table, and a bodiless request (every GET) leaves it at once: the reader and
+  // the parser run only for requests that carry a body.
+  return (req, res, next) => {
+    if (!hasBody(req.headers)) return next()
+    requireJson(req, res, (err?: unknown) => {
+      if (err) return next(err)
+      void readText(req, res, (readErr?: unknown) => (readErr ? next(readErr) : parse(req, res, next)))
+    })
+  }
 }
 
 function hasBody(headers: Record<string, string | string[] | undefined>): boolean {

@@ -13,7 +13,11 @@ import { problem } from './problem.js'
  */
 export const IPV6_CLIENT_PREFIX = 56
 
-/** The rate-limit key of the client that sent `req` (its address as `trust proxy` resolved it). */
+/**
+ * The rate-limit key of the client that sent `req` (its address as `trust proxy` resolved it). The
+ * browser routes' limiter uses it, and so does the launch, which counts against the same counter inside
+ * its one Redis script (connect-links/token-store.ts `launch`): same key, same counter.
+ */
 export function clientIpKey(req: Parameters<RequestHandler>[0]): string {
   return `ip:${req.ip ? ipKeyGenerator(req.ip, IPV6_CLIENT_PREFIX) : 'unknown'}`
 }
@@ -25,6 +29,22 @@ export interface RateLimitOptions {
   prefix: string
   /** Client key: clientIpKey by default; /v1 uses the API key id when one was valid. */
   key?: (req: Parameters<RequestHandler>[0]) => string
+}
+
+/** The counters' window: RATE_LIMIT_PER_MINUTE counts per minute. */
+export const RATE_LIMIT_WINDOW_MS = 60_000
+
+/** The limiter of the browser routes (/connect, /api): one counter per client across them. */
+export const BROWSER_LIMITER = 'browser'
+
+/** The Redis key of a client's counter in a limiter, for the launch's script (same key, same counter). */
+export function counterKey(limiter: string, clientKey: string): string {
+  return redisKeys.rateLimitPrefix(limiter) + clientKey
+}
+
+/** Retry-After in seconds for a counter whose window ends in `remainingMs`: at least 1, at most the window. */
+export function retryAfterSeconds(remainingMs: number, windowMs = RATE_LIMIT_WINDOW_MS): number {
+  return Math.min(Math.ceil(windowMs / 1000), Math.max(1, Math.ceil(remainingMs / 1000)))
 }
 
 /**
@@ -41,7 +61,7 @@ export function createRateLimit(options: RateLimitOptions): RequestHandler {
   // a failed first load (Redis down at start) must not become an unhandled rejection.
   for (const pending of [store.incrementScriptSha, store.getScriptSha]) pending.catch(() => undefined)
   const limiter: RateLimitRequestHandler = rateLimit({
-    windowMs: 60_000,
+    windowMs: RATE_LIMIT_WINDOW_MS,
     limit: options.perMinute,
     standardHeaders: 'draft-7',
     legacyHeaders: false,
@@ -51,7 +71,7 @@ export function createRateLimit(options: RateLimitOptions): RequestHandler {
       // Seconds until this client's window resets (the store knows it); the whole window otherwise.
       const resetTime = (req as { rateLimit?: { resetTime?: Date } }).rateLimit?.resetTime
       const remainingMs = resetTime ? resetTime.getTime() - Date.now() : limitOptions.windowMs
-      next(problem.tooManyRequests(Math.min(Math.ceil(limitOptions.windowMs / 1000), Math.max(1, Math.ceil(remainingMs / 1000)))))
+      next(problem.tooManyRequests(retryAfterSeconds(remainingMs, limitOptions.windowMs)))
     },
     // clientIpKey already groups IPv6 addresses by prefix; silence the library's self-checks.
     validate: { keyGeneratorIpFallback: false, trustProxy: false, xForwardedForHeader: false },
