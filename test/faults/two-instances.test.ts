@@ -45,9 +45,14 @@ describe('two instances sharing one Redis behind a load balancer', () => {
     const result = await browser.get(callbackUrl.href)
     expect(outcomeOf(result)).toEqual({ raven: 'connected', reason: null })
     expect(world.leaf.state.credentialFor(leafUserId)).toBeDefined()
-    expect(logged(a, 'flow started').some((record) => record.connectSessionId === connectSessionId)).toBe(true)
-    expect(logged(b, 'flow finished').some((record) => record.connectSessionId === connectSessionId)).toBe(true)
-    expect(logged(a, 'flow finished').some((record) => record.connectSessionId === connectSessionId)).toBe(false)
+    // The children log asynchronously (pino, sync: false): a line reaches our pipe after the answer that
+    // followed it on the socket, later still when it queues behind a write in flight, or (the launch's
+    // 'flow started') when it is written after the answer. Wait for the lines; never assume they arrived.
+    const ofThisFlow = (record: Record<string, unknown>) => record.connectSessionId === connectSessionId
+    await waitFor("A's 'flow started' line", () => logged(a, 'flow started').some(ofThisFlow), 10_000, 20)
+    await waitFor("B's 'flow finished' line", () => logged(b, 'flow finished').some(ofThisFlow), 10_000, 20)
+    // A only launched: the callback (and so the finish) was B's alone.
+    expect(logged(a, 'flow finished').some(ofThisFlow)).toBe(false)
   }, 30_000)
 
   it('delivers each queued token exactly once while both instances work the queue', async () => {
@@ -70,10 +75,14 @@ describe('two instances sharing one Redis behind a load balancer', () => {
     } finally {
       await queue.close()
     }
+    // The delivery's log line follows Leaf's 201 (the finish in Redis, then an asynchronous write to the
+    // child's stdout): wait until every delivery has been logged, then check none was logged twice.
+    const deliveriesOf = (connectSessionId: string) =>
+      [...logged(a, 'credential delivered to Leaf'), ...logged(b, 'credential delivered to Leaf')].filter((record) => record.connectSessionId === connectSessionId)
+    await waitFor('every delivery logged', () => flows.every(({ connectSessionId }) => deliveriesOf(connectSessionId).length > 0), 10_000, 20)
     for (const { leafUserId, connectSessionId } of flows) {
       expect(world.leaf.state.requestsTo('POST', `/users/${leafUserId}/raven-credentials`).filter((entry) => entry.status === 201)).toHaveLength(1)
-      const deliveries = [...logged(a, 'credential delivered to Leaf'), ...logged(b, 'credential delivered to Leaf')]
-      expect(deliveries.filter((record) => record.connectSessionId === connectSessionId)).toHaveLength(1)
+      expect(deliveriesOf(connectSessionId)).toHaveLength(1)
     }
   }, 90_000)
 })
