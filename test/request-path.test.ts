@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 
 import { startRedisServer, type ThrowawayRedis } from '../sandboxes/redis/throwaway-redis.js'
-import { flowToCallback, launchFlow, outcomeOf, recordRedisCommands, redisKeys, sessionCookieOf, sessionIdOf, useSystem } from './helpers/kit/index.js'
+import { flowToCallback, htmlLang, launchFlow, outcomeOf, recordRedisCommands, redisKeys, sessionCookieOf, sessionIdOf, useSystem } from './helpers/kit/index.js'
 
 const LIMIT = 50
 
@@ -104,6 +104,22 @@ describe('GET /connect/raven, the rules the script keeps', () => {
     expect(counters).toHaveLength(1)
     await system.redis.del(...counters)
     expect((await system.browser().get(connectUrl)).status).toBe(303)
+  })
+
+  it("carries the connect session's locale into the flow, on the script's path and on a returning browser's", async () => {
+    // A fresh browser: the script writes the link's record (locale included) into the new session.
+    const fresh = await flowToCallback(system, { locale: 'pt-BR', decision: 'decline' })
+    const stored = JSON.parse((await system.redis.get(`rc:sess:${sessionIdOf(sessionCookieOf(fresh.browser, system))}`)) ?? '{}') as {
+      flows?: Record<string, { link?: { locale?: string } }>
+    }
+    expect(Object.values(stored.flows ?? {}).map((flow) => flow.link?.locale)).toEqual(['pt-BR'])
+    const freshPage = await fresh.browser.get(fresh.callbackUrl.href, { 'accept-language': 'en' })
+    expect(htmlLang(freshPage.body)).toBe('pt-BR')
+    // The same browser again (express-session's path): its next flow speaks its own link's language.
+    const returning = await flowToCallback(system, { browser: fresh.browser, locale: 'es', decision: 'decline' })
+    const returningPage = await returning.browser.get(returning.callbackUrl.href, { 'accept-language': 'en' })
+    expect(htmlLang(returningPage.body)).toBe('es')
+    expect(outcomeOf(returningPage)).toEqual({ raven: 'error', reason: 'access_denied' })
   })
 
   it('writes a session the callback reads through express-session: the flow ends connected', async () => {

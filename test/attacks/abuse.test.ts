@@ -102,6 +102,20 @@ describe('rate limits', () => {
     expect((await fetch(url, { headers: { 'X-Forwarded-For': neighbour } })).status).toBe(410)
   })
 
+  it('counts one IPv6 /56 on one counter across the launch (its Redis script) and /api (express-rate-limit)', async () => {
+    const group = (++ipCounter).toString(16)
+    const from = (i: number) => ({ 'X-Forwarded-For': `2001:db8:0:${group}${i.toString(16).padStart(2, '0')}::${i + 1}` })
+    const launchUrl = `${limited.url}/connect/raven?session=rc_cs_guess`
+    const apiUrl = `${limited.url}/api/raven-connection`
+    const statuses: number[] = []
+    for (let i = 0; i < LIMIT; i++) statuses.push((await fetch(i % 2 === 0 ? launchUrl : apiUrl, { headers: from(i), redirect: 'manual' })).status)
+    expect(statuses).toEqual(Array.from({ length: LIMIT }, (_, i) => (i % 2 === 0 ? 410 : 401)))
+    // Both routes' hits went to the /56's one counter: each route is now over the limit for the whole prefix.
+    await expectRateLimited(await fetch(launchUrl, { headers: from(0xfe), redirect: 'manual' }))
+    await expectRateLimited(await fetch(apiUrl, { headers: from(0xfd) }))
+    expect(await redisKeys(limited, `rc:rl:browser:ip:2001:db8:0:${group}00::/56`)).toHaveLength(1)
+  })
+
   it('keys guessed API keys from IPv6 addresses by /56 too', async () => {
     const prefix = `2001:db8:1:${(++ipCounter).toString(16)}`
     const url = `${limited.url}/v1/users/abc/raven-connection`
