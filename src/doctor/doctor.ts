@@ -29,7 +29,7 @@ export async function runDoctor(env: Record<string, string | undefined>, options
     publicArea(config, options.public),
     redisArea(config, logger, options.checkTimeoutMs),
     ravenArea(config, logger, options.checkTimeoutMs),
-    leafArea(config, config.leafAlertsSecret),
+    leafArea(config, logger, config.leafAlertsSecret, options.checkTimeoutMs),
     async (run) => {
       if (webhook === undefined) run.report('webhooks.ping', pass('WEBHOOK_URL is not set: the service sends no webhooks'))
       else await run.check('webhooks.ping', (signal) => checkWebhookPing(webhook, signal))
