@@ -141,6 +141,28 @@ describe('npm run doctor and the Leaf Alerts registration (the Leaf sandbox\'s A
     await alertsLine('✓')
   })
 
+  it('passes, saying the secret was not compared, when Leaf does not show webhook secrets', async () => {
+    const hidden = { id: 'w-hidden', name: 'raven-connect', events: ['credentialsUnauthenticated', 'credentialsLimitedPermission'], url: ours() }
+    world.leaf.faults.script('GET', '/services/alerts/api/alerts/webhooks', { status: 200, body: [hidden] })
+    try {
+      const run = await runDoctor(env())
+      expect(doctorLine(run, '✓', 'leaf.alerts')).toMatch(/; Leaf does not show the webhook’s secret, so it was not compared with LEAF_ALERTS_SECRET$/)
+    } finally {
+      world.leaf.faults.reset()
+    }
+  })
+
+  it('fails when Leaf refuses the Alerts list', async () => {
+    world.leaf.faults.script('GET', '/services/alerts/api/alerts/webhooks', { status: 403, body: { title: 'Forbidden' } })
+    try {
+      const run = await runDoctor(env())
+      expect(run.code).toBe(1)
+      expect(doctorLine(run, '✗', 'leaf.alerts')).toContain('Leaf’s Alerts webhook list answered 403: could not see the registration')
+    } finally {
+      world.leaf.faults.reset()
+    }
+  })
+
   it('says the registration was not checked when LEAF_ALERTS_SECRET is not set', async () => {
     const run = await runDoctor(world.env)
     expect(doctorLine(run, '!', 'leaf.alerts')).toMatch(/not checked: LEAF_ALERTS_SECRET is not set/)
