@@ -4,6 +4,7 @@ import { REDACTED, redactText } from '../src/leaf/redact.js'
 import { createLogger } from '../src/infra/logger.js'
 import { createMetrics } from '../src/infra/metrics.js'
 import { startLeafSandbox, type LeafSandbox } from '../sandboxes/leaf/server.js'
+import { waitFor } from './helpers/kit/index.js'
 
 const LOGIN = { username: 'leaf-demo@example.com', password: 'leaf-sandbox-pw' }
 const CREDENTIAL = { clientId: 'raven-app', clientSecret: 'app-secret-xyz', refreshToken: 'rt-grower-first' }
@@ -192,6 +193,56 @@ describe('LeafClient retries', () => {
     const text = await metrics.registry.metrics()
     expect(text).toContain('upstream="leaf",operation="authenticate",outcome="ok"')
     expect(text).toContain('upstream="leaf",operation="get_user",outcome="not_found"')
+  })
+})
+
+describe('LeafClient read-only checks (npm run doctor)', () => {
+  it('proves a login on a lookup that creates nothing and tells the expiry, not the token', async () => {
+    const proof = await makeClient().proveAccess()
+    expect(proof.via).toBe('login')
+    // The sandbox issues 30-day tokens with rememberMe, like Leaf.
+    expect(proof.expiresAt?.getTime()).toBeGreaterThan(Date.now() + 29 * 24 * 3600_000)
+    expect(JSON.stringify(proof)).not.toContain('eyJ')
+    expect(sandbox.state.requests.map((entry) => `${entry.method} ${entry.status}`)).toEqual(['POST 200', 'GET 404'])
+    expect(sandbox.state.users.size).toBe(0)
+  })
+
+  it('says which step Leaf refused: the login, or the static token', async () => {
+    const login = await leafError(makeClient({ auth: { username: LOGIN.username, password: 'wrong' } }).proveAccess())
+    expect(login).toMatchObject({ kind: 'unauthorized', operation: 'authenticate', status: 401 })
+    const token = await leafError(makeClient({ auth: { token: 'eyJhbGciOiJIUzI1NiJ9.eyJleHAiOjF9.revoked' } }).proveAccess())
+    expect(token).toMatchObject({ kind: 'unauthorized', operation: 'prove_access', status: 401 })
+  })
+
+  it('aborts the call in flight at the caller\'s signal and sends nothing more', async () => {
+    const client = makeClient({ timeoutMs: 5_000 })
+    await client.proveAccess()
+    const slow = { status: 404, body: {}, delayMs: 1_000 }
+    sandbox.faults.script('GET', '/users/*', slow, slow, slow)
+    const caller = new AbortController()
+    const proving = leafError(client.proveAccess({ signal: caller.signal }))
+    await waitFor('the lookup to reach Leaf', () => sandbox.state.requestsTo('GET', '/users/').length === 2)
+    caller.abort(new Error('time limit of the check'))
+    expect(await proving).toMatchObject({ operation: 'prove_access' })
+    // FAST_RETRY allows 3 tries: none reached Leaf after the abort.
+    expect(sandbox.state.requestsTo('GET', '/users/')).toHaveLength(2)
+  })
+
+  it('lists Alerts webhooks saying whether each holds the expected secret, without the secret', async () => {
+    sandbox.alerts.reset()
+    const hook = { events: ['credentialsUnauthenticated'], name: 'raven-connect', url: 'https://connect.example.com/leaf/alerts' }
+    sandbox.alerts.webhooks.set('ours', { id: 'ours', secret: 'alerts-secret-0123456789', ...hook })
+    sandbox.alerts.webhooks.set('rotated', { id: 'rotated', secret: 'old-alerts-secret-9876543210', ...hook, events: ['credentialsLimitedPermission'] })
+    const client = makeClient()
+    const checked = await client.listAlertWebhooks({ expectedSecret: 'alerts-secret-0123456789' })
+    expect(checked.map((webhook) => [webhook.id, webhook.secretMatches])).toEqual([
+      ['ours', true],
+      ['rotated', false],
+    ])
+    const plain = await client.listAlertWebhooks()
+    expect(plain.map((webhook) => webhook.secretMatches)).toEqual([undefined, undefined])
+    expect(JSON.stringify([checked, plain])).not.toMatch(/alerts-secret|"secret"/)
+    sandbox.alerts.reset()
   })
 })
 

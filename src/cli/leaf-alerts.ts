@@ -72,9 +72,10 @@ export async function runLeafAlertsCommand(args: string[], env: Record<string, s
 }
 
 async function status(leaf: LeafClient, config: Config, out: (line: string) => void): Promise<number> {
-  const current = await registrationStatus(leaf, config.publicBaseUrl)
+  const current = await registrationStatus(leaf, config.publicBaseUrl, { secret: config.leafAlertsSecret })
   if (current.ours.length === 0) out(`not registered: no Leaf Alerts webhook points at ${current.url}`)
   for (const webhook of current.ours) out(`registered: ${webhook.url} receives ${webhook.events.join(', ') || 'no events'} (webhook ${webhook.id})`)
+  for (const webhook of current.wrongSecret) out(`webhook ${webhook.id} was registered with another secret than LEAF_ALERTS_SECRET: run register to replace it`)
   for (const webhook of current.blocking) out(`held by another webhook: ${webhook.events.join(', ')} → ${webhook.url} (id ${webhook.id})`)
   if (config.leafAlertsSecret === undefined) out('LEAF_ALERTS_SECRET is not set: POST /leaf/alerts answers 404')
   return current.complete ? 0 : 1

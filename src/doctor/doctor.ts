@@ -24,14 +24,12 @@ export async function runDoctor(env: Record<string, string | undefined>, options
   if (!config) return results
   // The service's clients log; the doctor's output is its report alone.
   const logger = createLogger({ level: 'silent' })
-  // TODO(alerts): read from Config once LEAF_ALERTS_SECRET is part of the schema (the Leaf Alerts issue).
-  const alertsSecret = env.LEAF_ALERTS_SECRET?.trim() || undefined
   const webhook = config.webhook
   const areas: Area[] = [
     publicArea(config, options.public),
     redisArea(config, logger, options.checkTimeoutMs),
     ravenArea(config, logger, options.checkTimeoutMs),
-    leafArea(config, alertsSecret),
+    leafArea(config, logger, config.leafAlertsSecret, options.checkTimeoutMs),
     async (run) => {
       if (webhook === undefined) run.report('webhooks.ping', pass('WEBHOOK_URL is not set: the service sends no webhooks'))
       else await run.check('webhooks.ping', (signal) => checkWebhookPing(webhook, signal))

@@ -1,71 +1,46 @@
-import { createHash, timingSafeEqual } from 'node:crypto'
-
+import { isLeafError, type LeafClient } from '../leaf/client.js'
+import { ALERT_EVENTS, registrationStatus, type RegistrationStatus } from '../leaf-alerts/registration.js'
 import { fail, pass, type Verdict } from './check.js'
-import { describeNetworkError, jsonOf, request } from './http.js'
-
-/** The two alerts the service acts on (contract, "The life of a connection"). */
-export const CREDENTIAL_EVENTS = ['credentialsUnauthenticated', 'credentialsLimitedPermission'] as const
-
-interface Webhook {
-  url: string
-  events: string[]
-  secret?: string
-}
+import { describeUnreachable } from './leaf-unreachable.js'
 
 export interface AlertsCheckInput {
-  apiUrl: string
-  token: string
   publicBaseUrl: string
+  /** LEAF_ALERTS_SECRET: compared by the Leaf client where Leaf shows the webhook's secret, never printed. */
   secret: string
+  apiUrl: string
+  checkTimeoutMs: number
   signal: AbortSignal
 }
 
 /**
- * Leaf Alerts: `GET {LEAF_API_URL}/services/alerts/api/alerts/webhooks` lists the registrations; ours
- * must be `{PUBLIC_BASE_URL}/leaf/alerts` and hold both credential events (an event belongs to one
- * webhook only). When Leaf shows the secret, it must be LEAF_ALERTS_SECRET, compared in constant time
- * and never printed. Reads only; `npm run leaf-alerts -- register` is what changes it.
+ * Leaf Alerts: `{PUBLIC_BASE_URL}/leaf/alerts` holds both credential events (an event belongs to one
+ * webhook only) with LEAF_ALERTS_SECRET. Judged by issue 12's `registrationStatus`, the same reading as
+ * `npm run leaf-alerts -- status`, so the two cannot disagree. Reads only; `register` changes it.
  */
-export async function checkAlertsRegistration(input: AlertsCheckInput): Promise<Verdict> {
-  const listUrl = `${input.apiUrl}/services/alerts/api/alerts/webhooks`
-  const ours = `${input.publicBaseUrl}/leaf/alerts`
-  let reply
+export async function checkAlertsRegistration(leaf: LeafClient, input: AlertsCheckInput): Promise<Verdict> {
+  let status: RegistrationStatus
   try {
-    reply = await request(listUrl, { headers: { authorization: `Bearer ${input.token}`, accept: 'application/json' }, signal: input.signal })
+    status = await registrationStatus(leaf, input.publicBaseUrl, { secret: input.secret, signal: input.signal })
   } catch (err) {
-    return fail(`${listUrl}: ${describeNetworkError(err)}`)
+    const unreachable = describeUnreachable(err, input.apiUrl, input.checkTimeoutMs)
+    if (unreachable !== undefined) return fail(unreachable)
+    if (!isLeafError(err)) throw err
+    const shape = err.kind === 'invalid_response' ? ' in an unknown shape' : ''
+    return fail(`Leaf’s Alerts webhook list answered ${err.status}${shape}: could not see the registration`)
   }
-  const webhooks = reply.status === 200 ? webhooksOf(jsonOf(reply)) : undefined
-  if (webhooks === undefined) return fail(`Leaf’s Alerts webhook list answered ${reply.status}${reply.status === 200 ? ' in an unknown shape' : ''}: could not see the registration`)
-
-  const problems: string[] = []
-  for (const event of CREDENTIAL_EVENTS) {
-    const holder = webhooks.find((webhook) => webhook.events.includes(event))
-    if (holder === undefined) problems.push(`${event} is not registered`)
-    else if (holder.url !== ours) problems.push(`${event} goes to ${holder.url}`)
+  if (status.complete) {
+    const unverified = status.ours.some((webhook) => webhook.secretMatches === undefined)
+    return pass(`Leaf sends ${ALERT_EVENTS.join(' and ')} to ${status.url}${unverified ? '; Leaf does not show the webhook’s secret, so it was not compared with LEAF_ALERTS_SECRET' : ''}`)
   }
-  if (problems.length > 0) {
-    return fail(`the Alerts registration does not point at ${ours}: ${problems.join('; ')}. Run npm run leaf-alerts -- register (--replace to take the events over)`)
-  }
-  const secrets = webhooks.filter((webhook) => webhook.url === ours && typeof webhook.secret === 'string').map((webhook) => webhook.secret as string)
-  if (secrets.some((secret) => !sameSecret(secret, input.secret))) {
-    return fail(`the Alerts webhook for ${ours} was registered with another secret than LEAF_ALERTS_SECRET: every alert would be refused. Run npm run leaf-alerts -- register --replace`)
-  }
-  return pass(`Leaf sends ${CREDENTIAL_EVENTS.join(' and ')} to ${ours}`)
-}
-
-function webhooksOf(body: unknown): Webhook[] | undefined {
-  // A list, or a page object holding one (Leaf pages some lists).
-  const list = Array.isArray(body) ? body : Object.values((body ?? {}) as Record<string, unknown>).find(Array.isArray)
-  if (!Array.isArray(list)) return undefined
-  return list.flatMap((item: unknown) => {
-    const { url, events, secret } = (item ?? {}) as Record<string, unknown>
-    if (typeof url !== 'string' || !Array.isArray(events)) return []
-    return [{ url, events: events.filter((event): event is string => typeof event === 'string'), ...(typeof secret === 'string' && { secret }) }]
+  const problems = ALERT_EVENTS.flatMap((event) => {
+    const elsewhere = status.blocking.find((webhook) => webhook.events.includes(event))
+    if (elsewhere !== undefined) return [`${event} goes to ${elsewhere.url}`]
+    return status.ours.some((webhook) => webhook.events.includes(event)) ? [] : [`${event} is not registered`]
   })
-}
-
-function sameSecret(a: string, b: string): boolean {
-  // Hashing first gives equal lengths, so the comparison leaks neither content nor length.
-  return timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest())
+  if (problems.length > 0) {
+    const fix = status.blocking.length > 0 ? 'npm run leaf-alerts -- register --replace (it deletes the webhook named above and registers this service)' : 'npm run leaf-alerts -- register'
+    return fail(`the Alerts registration does not point at ${status.url}: ${problems.join('; ')}. Run ${fix}`)
+  }
+  // Not complete with every event ours and none elsewhere: ours carries another secret.
+  return fail(`the Alerts webhook for ${status.url} was registered with another secret than LEAF_ALERTS_SECRET: every alert would be refused. Run npm run leaf-alerts -- register (it replaces that webhook)`)
 }

@@ -1,5 +1,8 @@
+import { createHash, timingSafeEqual } from 'node:crypto'
+
 import { z } from 'zod'
 
+import type { LeafReadOptions } from './access.js'
 import type { LeafTransport } from './transport.js'
 
 /*
@@ -14,9 +17,21 @@ export const leafWebhookSchema = z.object({
   name: z.string().nullish().transform((name) => name ?? null),
   url: z.string(),
 })
-export type LeafWebhook = z.output<typeof leafWebhookSchema>
+export type LeafWebhook = z.output<typeof leafWebhookSchema> & {
+  /**
+   * Only in a list asked for with `expectedSecret`, and only when Leaf shows the webhook's secret:
+   * whether it equals `expectedSecret`. The secret itself never leaves this module.
+   */
+  secretMatches?: boolean
+}
 
-const webhookListSchema = z.array(leafWebhookSchema)
+/** The list as Leaf answers it, secrets included: read here to be compared, then dropped. */
+const webhookListSchema = z.array(leafWebhookSchema.extend({ secret: z.string().nullish() }))
+
+export interface ListWebhooksOptions extends LeafReadOptions {
+  /** The secret each webhook should carry (LEAF_ALERTS_SECRET), compared in constant time. */
+  expectedSecret?: string
+}
 
 /** One undelivered call; `requestBody` is the alert's JSON as a string. */
 const failedCallSchema = z.object({
@@ -35,9 +50,17 @@ export interface NewLeafWebhook {
   secret: string
 }
 
-export async function listWebhooks(transport: LeafTransport): Promise<LeafWebhook[]> {
-  const reply = await transport.call({ api: 'alerts', operation: 'list_webhooks', method: 'GET', path: '/webhooks' })
-  return transport.parse(webhookListSchema, reply, 'list_webhooks')
+export async function listWebhooks(transport: LeafTransport, options: ListWebhooksOptions = {}): Promise<LeafWebhook[]> {
+  const reply = await transport.call({ api: 'alerts', operation: 'list_webhooks', method: 'GET', path: '/webhooks', signal: options.signal })
+  return transport.parse(webhookListSchema, reply, 'list_webhooks').map(({ secret, ...webhook }) => {
+    if (options.expectedSecret === undefined || typeof secret !== 'string') return webhook
+    return { ...webhook, secretMatches: sameSecret(secret, options.expectedSecret) }
+  })
+}
+
+function sameSecret(a: string, b: string): boolean {
+  // Hashing first gives equal lengths, so the comparison leaks neither content nor length.
+  return timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest())
 }
 
 /** Not retried when ambiguous: a second create of the same events would answer `eventRegisteredTwice`. */

@@ -1,3 +1,4 @@
+import * as access from './access.js'
 import * as alerts from './alerts.js'
 import * as credentials from './credentials.js'
 import type { RetryPolicy } from '../infra/async.js'
@@ -9,7 +10,8 @@ import type { Metrics } from '../infra/metrics.js'
 import type { LeafEvent, LeafUser, RavenCredentialInput, RavenCredentialSummary } from './schemas.js'
 
 export type { RepeatableReconnect } from './credentials.js'
-export type { LeafFailedCall, LeafWebhook, NewLeafWebhook } from './alerts.js'
+export type { LeafAccessProof, LeafReadOptions } from './access.js'
+export type { LeafFailedCall, LeafWebhook, ListWebhooksOptions, NewLeafWebhook } from './alerts.js'
 export type { LeafEvent, LeafUser, RavenCredentialInput, RavenCredentialSummary } from './schemas.js'
 export type { NewLeafUser } from './users.js'
 export { LeafError, describeLeafFailure, isLeafError, type LeafErrorKind } from './errors.js'
@@ -126,9 +128,22 @@ export class LeafClient {
     return credentials.replaceRavenCredential(this.transport, leafUserId, credential, repeatable)
   }
 
-  /** Leaf Alerts: the registered webhooks, without their secrets. */
-  listAlertWebhooks(): Promise<alerts.LeafWebhook[]> {
-    return alerts.listWebhooks(this.transport)
+  /**
+   * Proves Leaf accepts the login or LEAF_API_TOKEN, read-only (a lookup of a user id that cannot
+   * exist), and tells when the token expires, never the token. For go-live checks (`npm run doctor`).
+   * @throws {LeafError} with `operation` `authenticate` when the login failed (`unauthorized`: refused),
+   *   `prove_access` when the token did (`unauthorized` 401 or `rejected` 403: refused); others as usual.
+   */
+  proveAccess(options?: access.LeafReadOptions): Promise<access.LeafAccessProof> {
+    return access.proveAccess(this.transport, options)
+  }
+
+  /**
+   * Leaf Alerts: the registered webhooks, without their secrets. With `expectedSecret`, each webhook
+   * whose secret Leaf shows says whether it is that one (`secretMatches`).
+   */
+  listAlertWebhooks(options?: alerts.ListWebhooksOptions): Promise<alerts.LeafWebhook[]> {
+    return alerts.listWebhooks(this.transport, options)
   }
 
   /**

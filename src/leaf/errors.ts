@@ -20,6 +20,8 @@ export type LeafErrorKind =
   | 'invalid_response'
 
 export interface LeafErrorOptions {
+  /** The call that failed, e.g. `authenticate`, `get_user` (the transport's metric label). */
+  operation?: string
   status?: number
   retryable?: boolean
   ambiguous?: boolean
@@ -35,6 +37,8 @@ export interface LeafErrorOptions {
 export class LeafError extends Error {
   override readonly name = 'LeafError'
   readonly kind: LeafErrorKind
+  /** Which call failed: `authenticate` is the login itself, anything else a call made with its token. */
+  readonly operation?: string
   readonly status?: number
   /** Trying again later may succeed (timeouts, 5xx, 429, network errors). */
   readonly retryable: boolean
@@ -48,6 +52,7 @@ export class LeafError extends Error {
   constructor(kind: LeafErrorKind, message: string, options: LeafErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause })
     this.kind = kind
+    if (options.operation !== undefined) this.operation = options.operation
     if (options.status !== undefined) this.status = options.status
     this.retryable = options.retryable ?? false
     this.ambiguous = options.ambiguous ?? false

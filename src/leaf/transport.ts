@@ -34,6 +34,11 @@ export interface LeafCall {
    * answer a conflict, so their callers look before they create again.
    */
   retryAmbiguous?: boolean
+  /**
+   * The caller's own limit (a go-live check's time limit): aborts the attempt in flight and stops
+   * the retries. The client's per-attempt timeout still applies.
+   */
+  signal?: AbortSignal
 }
 
 export interface LeafReply {
@@ -107,6 +112,7 @@ export class LeafTransport {
       json = JSON.parse(reply.text)
     } catch {
       throw new LeafError('invalid_response', `leaf ${operation}: answer is not JSON (status ${reply.status})`, {
+        operation,
         status: reply.status,
       })
     }
@@ -115,6 +121,7 @@ export class LeafTransport {
       // Only the paths of the failing fields: values could be secrets.
       const where = result.error.issues.map((issue) => issue.path.join('.') || '(root)').join(', ')
       throw new LeafError('invalid_response', `leaf ${operation}: unexpected answer shape at ${where}`, {
+        operation,
         status: reply.status,
       })
     }
@@ -128,6 +135,7 @@ export class LeafTransport {
     if (reply.status === 401 || reply.status === 403 || reply.status === 400) {
       this.logger.warn({ operation: 'authenticate', status: reply.status }, 'leaf refused the login')
       throw new LeafError('unauthorized', `leaf authenticate: login refused (status ${reply.status})`, {
+        operation: 'authenticate',
         status: reply.status,
       })
     }
@@ -158,6 +166,7 @@ export class LeafTransport {
     const headers: Record<string, string> = { accept: 'application/json', 'user-agent': USER_AGENT }
     if (token !== undefined) headers.authorization = `Bearer ${token}`
     if (call.body !== undefined) headers['content-type'] = 'application/json'
+    const timeout = AbortSignal.timeout(this.options.timeoutMs)
     const started = performance.now()
     let outcome = 'network_error'
     try {
@@ -166,7 +175,7 @@ export class LeafTransport {
         method: call.method,
         headers,
         body: call.body === undefined ? undefined : JSON.stringify(call.body),
-        signal: AbortSignal.timeout(this.options.timeoutMs),
+        signal: call.signal === undefined ? timeout : AbortSignal.any([timeout, call.signal]),
         // fetch follows redirects by default, and a 307/308 re-sends the body (client secret, refresh
         // token, Leaf password) to the Location: never follow; a 3xx is an answer we refuse.
         redirect: 'manual',
@@ -186,7 +195,7 @@ export class LeafTransport {
   }
 
   private mayRetry(call: LeafCall, failure: LeafError, attempt: number): boolean {
-    if (!failure.retryable || attempt >= this.retry.attempts) return false
+    if (!failure.retryable || attempt >= this.retry.attempts || call.signal?.aborted === true) return false
     return !failure.ambiguous || call.retryAmbiguous !== false
   }
 
@@ -202,6 +211,7 @@ export class LeafTransport {
   private transportError(call: LeafCall, err: unknown): LeafError {
     if (isTimeout(err)) {
       return new LeafError('timeout', `leaf ${call.operation}: no answer within ${this.options.timeoutMs} ms`, {
+        operation: call.operation,
         retryable: true,
         ambiguous: true,
         cause: err,
@@ -210,6 +220,7 @@ export class LeafTransport {
     if (err instanceof LeafError) return err
     const neverSent = wasNeverSent(err)
     return new LeafError('unavailable', `leaf ${call.operation}: network error`, {
+      operation: call.operation,
       retryable: true,
       ambiguous: !neverSent,
       cause: err,
@@ -230,15 +241,16 @@ export class LeafTransport {
 
   private statusError(call: LeafCall, status: number, retryAfterMs?: number): LeafError {
     const label = `leaf ${call.operation}: status ${status}`
+    const known = { status, operation: call.operation }
     // The durable delivery job honours Retry-After beyond this call's own capped waits.
-    const later = retryAfterMs === undefined ? {} : { retryAfterMs }
-    if (status === 429) return new LeafError('unavailable', `${label} (rate limited)`, { status, retryable: true, ...later })
-    if (status >= 500) return new LeafError('unavailable', label, { status, retryable: true, ambiguous: true, ...later })
-    if (status === 404) return new LeafError('not_found', label, { status })
-    if (status === 401) return new LeafError('unauthorized', label, { status })
-    if (status >= 400) return new LeafError('rejected', label, { status })
-    if (status >= 300) return new LeafError('invalid_response', `${label} (redirect, not followed)`, { status })
-    return new LeafError('invalid_response', label, { status })
+    const later = retryAfterMs === undefined ? known : { ...known, retryAfterMs }
+    if (status === 429) return new LeafError('unavailable', `${label} (rate limited)`, { retryable: true, ...later })
+    if (status >= 500) return new LeafError('unavailable', label, { retryable: true, ambiguous: true, ...later })
+    if (status === 404) return new LeafError('not_found', label, known)
+    if (status === 401) return new LeafError('unauthorized', label, known)
+    if (status >= 400) return new LeafError('rejected', label, known)
+    if (status >= 300) return new LeafError('invalid_response', `${label} (redirect, not followed)`, known)
+    return new LeafError('invalid_response', label, known)
   }
 }
 

@@ -18,9 +18,11 @@ describe('npm run doctor -- --public with the demo configuration', () => {
     const run = await runDoctor(demo.serviceEnv, ['--public'])
     expect(run.lines.filter((line) => line.startsWith('✗'))).toEqual([])
     expect(run.code).toBe(0)
-    for (const check of ['config', 'public.https', 'public.healthz', 'public.trust-proxy', 'redis.reachable', 'raven.issuer', 'raven.client', 'raven.authorization', 'leaf.auth', 'leaf.token-expiry']) {
+    for (const check of ['config', 'public.https', 'public.healthz', 'public.trust-proxy', 'redis.reachable', 'raven.issuer', 'raven.client', 'raven.authorization', 'leaf.auth', 'leaf.token-expiry', 'leaf.alerts', 'webhooks.ping']) {
       doctorLine(run, '✓', check)
     }
     expect(doctorLine(run, '✓', 'public.healthz')).toContain(`${demo.serviceUrl}/healthz answers`)
+    // The demo registers its alerts webhook at the Leaf sandbox, as `npm run leaf-alerts -- register` would.
+    expect(doctorLine(run, '✓', 'leaf.alerts')).toContain(`to ${demo.serviceUrl}/leaf/alerts`)
   })
 })

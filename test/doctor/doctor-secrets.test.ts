@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 
 import { startWebhookReceiver, type WebhookReceiver } from '../../examples/webhook-receiver.js'
-import { parseDoctorJson, runDoctor, startAlertsStub, startDoctorWorld, type AlertsStub, type DoctorRun, type DoctorWorld } from '../helpers/kit/index.js'
+import { parseDoctorJson, registerAlertsAtLeaf, runDoctor, startDoctorWorld, type DoctorRun, type DoctorWorld } from '../helpers/kit/index.js'
 
 /*
  * No secret in the doctor's output: every configured secret (both parts of rotated SESSION_SECRET and
@@ -16,26 +16,23 @@ const webhookSecret = `whsec_${randomBytes(18).toString('base64url')}`
 const alertsSecret = `alerts_${randomBytes(18).toString('base64url')}`
 let world: DoctorWorld
 let receiver: WebhookReceiver
-let stub: AlertsStub
 let env: Record<string, string | undefined>
 
 beforeAll(async () => {
   world = await startDoctorWorld()
   receiver = await startWebhookReceiver({ secret: webhookSecret })
-  stub = await startAlertsStub(world.leaf.url, () => world.leaf.issuedTokens())
-  stub.webhooks.push({ id: 'w1', name: 'raven-connect', events: ['credentialsUnauthenticated', 'credentialsLimitedPermission'], url: `${world.env.PUBLIC_BASE_URL}/leaf/alerts`, secret: alertsSecret })
+  await registerAlertsAtLeaf(world, { url: `${world.env.PUBLIC_BASE_URL}/leaf/alerts`, secret: alertsSecret })
   env = {
     ...world.env,
     SESSION_SECRET: `${world.env.SESSION_SECRET},old_${randomBytes(24).toString('base64url')}`,
     API_KEYS: `${world.env.API_KEYS},second_${randomBytes(18).toString('base64url')}`,
-    LEAF_API_URL: stub.url,
     WEBHOOK_URL: receiver.url,
     WEBHOOK_SECRET: webhookSecret,
     LEAF_ALERTS_SECRET: alertsSecret,
   }
 })
 afterAll(async () => {
-  await Promise.all([world?.close(), receiver?.close(), stub?.close()])
+  await Promise.all([world?.close(), receiver?.close()])
 })
 
 /** Every secret this environment holds or led to, in the forms it could leak in. */

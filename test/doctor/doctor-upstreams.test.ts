@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { startWebhookReceiver, type WebhookReceiver } from '../../examples/webhook-receiver.js'
 import { startLeafSandbox } from '../../sandboxes/leaf/server.js'
 import { startRedisServer } from '../../sandboxes/redis/throwaway-redis.js'
-import { doctorLine, runDoctor, startAlertsStub, startDoctorWorld, startHangingServer, type AlertsStub, type DoctorWorld } from '../helpers/kit/index.js'
+import { runLeafAlertsCommand } from '../../src/cli/leaf-alerts.js'
+import { doctorLine, registerAlertsAtLeaf, runDoctor, startDoctorWorld, startHangingServer, type DoctorWorld } from '../helpers/kit/index.js'
 
 // npm run doctor against Redis, Leaf, Leaf Alerts and the webhook receiver, each misconfigured for real.
 
@@ -78,44 +79,93 @@ describe('npm run doctor and Leaf', () => {
   })
 })
 
-describe('npm run doctor and the Leaf Alerts registration', () => {
-  let stub: AlertsStub
+describe('npm run doctor and the Leaf Alerts registration (the Leaf sandbox\'s Alerts API)', () => {
   const alertsSecret = 'alerts-secret-for-the-doctor-test'
-  beforeAll(async () => {
-    stub = await startAlertsStub(world.leaf.url, () => world.leaf.issuedTokens())
-  })
-  afterAll(async () => {
-    await stub?.close()
-  })
-  const env = () => ({ ...world.env, LEAF_API_URL: stub.url, LEAF_ALERTS_SECRET: alertsSecret })
+  const env = () => ({ ...world.env, LEAF_ALERTS_SECRET: alertsSecret })
   const ours = () => `${world.env.PUBLIC_BASE_URL}/leaf/alerts`
-  const events = ['credentialsUnauthenticated', 'credentialsLimitedPermission']
 
-  it('passes when both credential events go to {PUBLIC_BASE_URL}/leaf/alerts with our secret', async () => {
-    stub.webhooks.splice(0, Infinity, { id: 'w1', name: 'raven-connect', events, url: ours(), secret: alertsSecret })
+  /** `npm run leaf-alerts -- <command>` with the same environment, in process; its exit code and output. */
+  async function leafAlerts(command: string): Promise<{ code: number; output: string }> {
+    const lines: string[] = []
+    const code = await runLeafAlertsCommand([command], env(), (line) => lines.push(line))
+    return { code, output: lines.join('\n') }
+  }
+
+  /** The doctor's leaf.alerts line, after checking `npm run leaf-alerts -- status` agrees with it. */
+  async function alertsLine(mark: '✓' | '✗'): Promise<{ line: string; stdout: string }> {
     const run = await runDoctor(env())
-    expect(doctorLine(run, '✓', 'leaf.alerts')).toContain(`to ${ours()}`)
+    const line = doctorLine(run, mark, 'leaf.alerts')
+    expect(run.code).toBe(mark === '✓' ? 0 : 1)
+    expect((await leafAlerts('status')).code).toBe(mark === '✓' ? 0 : 1)
+    return { line, stdout: run.stdout + run.stderr }
+  }
+
+  it('passes once npm run leaf-alerts -- register has pointed both credential events at {PUBLIC_BASE_URL}/leaf/alerts', async () => {
+    world.leaf.alerts.reset()
+    expect((await leafAlerts('register')).code).toBe(0)
+    const { line } = await alertsLine('✓')
+    expect(line).toContain(`Leaf sends credentialsUnauthenticated and credentialsLimitedPermission to ${ours()}`)
+    expect(line).not.toContain('not compared')
   })
 
-  it('names the URL that holds an event instead, and exits 1', async () => {
-    stub.webhooks.splice(0, Infinity, { id: 'w2', name: 'old', events, url: 'https://old.example.com/alerts', secret: 'x' })
-    const run = await runDoctor(env())
-    expect(run.code).toBe(1)
-    expect(doctorLine(run, '✗', 'leaf.alerts')).toMatch(/credentialsUnauthenticated goes to https:\/\/old\.example\.com\/alerts.*npm run leaf-alerts -- register/)
+  it('names the URL that holds the events instead, with the --replace fix, and exits 1', async () => {
+    await registerAlertsAtLeaf(world, { url: `${world.env.PUBLIC_BASE_URL}/old-alerts`, secret: 'the-old-deployment-secret' })
+    const { line } = await alertsLine('✗')
+    expect(line).toContain(`does not point at ${ours()}`)
+    expect(line).toContain(`credentialsUnauthenticated goes to ${world.env.PUBLIC_BASE_URL}/old-alerts; credentialsLimitedPermission goes to ${world.env.PUBLIC_BASE_URL}/old-alerts`)
+    expect(line).toMatch(/Run npm run leaf-alerts -- register --replace/)
   })
 
-  it('fails when nothing is registered', async () => {
-    stub.webhooks.splice(0, Infinity)
-    const run = await runDoctor(env())
-    expect(doctorLine(run, '✗', 'leaf.alerts')).toMatch(/credentialsUnauthenticated is not registered; credentialsLimitedPermission is not registered/)
+  it('fails when nothing is registered, with the fix npm run leaf-alerts -- register', async () => {
+    world.leaf.alerts.reset()
+    const { line } = await alertsLine('✗')
+    expect(line).toMatch(/credentialsUnauthenticated is not registered; credentialsLimitedPermission is not registered\. Run npm run leaf-alerts -- register$/)
   })
 
-  it('fails, without printing either, when the registration carries another secret', async () => {
-    stub.webhooks.splice(0, Infinity, { id: 'w3', name: 'raven-connect', events, url: ours(), secret: 'a-different-alerts-secret' })
-    const run = await runDoctor(env())
-    expect(doctorLine(run, '✗', 'leaf.alerts')).toMatch(/registered with another secret than LEAF_ALERTS_SECRET/)
-    expect(run.stdout).not.toContain('a-different-alerts-secret')
-    expect(run.stdout).not.toContain(alertsSecret)
+  it('fails when one event is missing from our webhook', async () => {
+    await registerAlertsAtLeaf(world, { url: ours(), secret: alertsSecret, events: ['credentialsUnauthenticated'] })
+    const { line } = await alertsLine('✗')
+    expect(line).toMatch(/: credentialsLimitedPermission is not registered\. Run npm run leaf-alerts -- register$/)
+  })
+
+  it('fails, printing neither secret, when our webhook carries another secret; register then replaces it', async () => {
+    await registerAlertsAtLeaf(world, { url: ours(), secret: 'a-different-alerts-secret' })
+    const { line, stdout } = await alertsLine('✗')
+    expect(line).toMatch(/registered with another secret than LEAF_ALERTS_SECRET: every alert would be refused\. Run npm run leaf-alerts -- register/)
+    expect(stdout).not.toContain('a-different-alerts-secret')
+    expect(stdout).not.toContain(alertsSecret)
+
+    const fixed = await leafAlerts('register')
+    expect(fixed.code).toBe(0)
+    expect([...world.leaf.alerts.webhooks.values()]).toEqual([expect.objectContaining({ url: ours(), secret: alertsSecret })])
+    await alertsLine('✓')
+  })
+
+  it('passes, saying the secret was not compared, when Leaf does not show webhook secrets', async () => {
+    const hidden = { id: 'w-hidden', name: 'raven-connect', events: ['credentialsUnauthenticated', 'credentialsLimitedPermission'], url: ours() }
+    world.leaf.faults.script('GET', '/services/alerts/api/alerts/webhooks', { status: 200, body: [hidden] })
+    try {
+      const run = await runDoctor(env())
+      expect(doctorLine(run, '✓', 'leaf.alerts')).toMatch(/; Leaf does not show the webhook’s secret, so it was not compared with LEAF_ALERTS_SECRET$/)
+    } finally {
+      world.leaf.faults.reset()
+    }
+  })
+
+  it('fails when Leaf refuses the Alerts list', async () => {
+    world.leaf.faults.script('GET', '/services/alerts/api/alerts/webhooks', { status: 403, body: { title: 'Forbidden' } })
+    try {
+      const run = await runDoctor(env())
+      expect(run.code).toBe(1)
+      expect(doctorLine(run, '✗', 'leaf.alerts')).toContain('Leaf’s Alerts webhook list answered 403: could not see the registration')
+    } finally {
+      world.leaf.faults.reset()
+    }
+  })
+
+  it('says the registration was not checked when LEAF_ALERTS_SECRET is not set', async () => {
+    const run = await runDoctor(world.env)
+    expect(doctorLine(run, '!', 'leaf.alerts')).toMatch(/not checked: LEAF_ALERTS_SECRET is not set/)
   })
 })
 

@@ -2,7 +2,6 @@
 // sandboxes started here (misconfigured on purpose where a test says so).
 import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { createServer as createHttpServer, type Server as HttpServer } from 'node:http'
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net'
 import { fileURLToPath } from 'node:url'
 
@@ -111,40 +110,28 @@ export async function startDoctorWorld(options: DoctorWorldOptions = {}): Promis
   }
 }
 
-export interface AlertsStub {
-  url: string
-  /** What `GET …/alerts/webhooks` lists; tests fill it. */
-  webhooks: unknown[]
-  close(): Promise<void>
-}
+/** Both credential events, the ones the service registers for. */
+export const CREDENTIAL_EVENTS = ['credentialsUnauthenticated', 'credentialsLimitedPermission']
 
 /**
- * Leaf Alerts in front of the Leaf sandbox, which does not serve them yet: the webhook list is
- * answered here (for tokens the sandbox issued), every other request goes on to the sandbox.
+ * Registers a Leaf Alerts webhook at the world's Leaf sandbox through its Alerts API (login, then
+ * `POST …/alerts/webhooks`), as an operator or another integration would have: `url` may be this
+ * service's or another. Clears earlier registrations first, so each test states its own.
  */
-export async function startAlertsStub(leafUrl: string, issuedTokens: () => readonly string[]): Promise<AlertsStub> {
-  const webhooks: unknown[] = []
-  const server: HttpServer = createHttpServer(async (req, res) => {
-    if (req.url === '/services/alerts/api/alerts/webhooks' && req.method === 'GET') {
-      const token = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1]
-      if (!token || !issuedTokens().includes(token)) return void res.writeHead(401).end()
-      return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(webhooks))
-    }
-    const chunks: Buffer[] = []
-    for await (const chunk of req) chunks.push(chunk as Buffer)
-    const upstream = await fetch(`${leafUrl}${req.url}`, {
-      method: req.method,
-      headers: Object.fromEntries(Object.entries(req.headers).filter(([name]) => ['authorization', 'content-type', 'accept'].includes(name))) as Record<string, string>,
-      ...(chunks.length > 0 && { body: Buffer.concat(chunks) }),
-    })
-    res.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/json' }).end(Buffer.from(await upstream.arrayBuffer()))
+export async function registerAlertsAtLeaf(world: DoctorWorld, webhook: { url: string; secret: string; events?: string[] }): Promise<void> {
+  world.leaf.alerts.reset()
+  const login = await fetch(`${world.leaf.url}/api/authenticate`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: world.env.LEAF_USERNAME, password: world.env.LEAF_PASSWORD, rememberMe: 'true' }),
   })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    webhooks,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  }
+  const token = ((await login.json()) as { id_token: string }).id_token
+  const res = await fetch(`${world.leaf.url}/services/alerts/api/alerts/webhooks`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ name: 'registered-by-the-test', events: webhook.events ?? CREDENTIAL_EVENTS, ...webhook }),
+  })
+  if (res.status !== 201) throw new Error(`the Leaf sandbox refused the webhook: ${res.status}`)
 }
 
 /** A TCP server that accepts connections and never answers: an upstream that hangs. */
