@@ -31,6 +31,9 @@ export interface ComposeOptions {
   inlineBudgetMs?: number
   /** Lifetime of a grower's delivery lock. Default 10000. */
   lockTtlMs?: number
+  /** The outbox relay's pass interval and its recheck of queued deliveries. Defaults 1000 and 60000. */
+  relayIntervalMs?: number
+  relayWatchMs?: number
 }
 
 /** Everything one instance of the service is made of, wired once. */
@@ -47,7 +50,7 @@ export interface Composition {
   outbox: Outbox
   delivery: DurableDelivery
   webhooks: Webhooks
-  /** Starts consuming delivery and webhook jobs on this instance. */
+  /** Starts consuming delivery and webhook jobs, and the outbox relay, on this instance. */
   startWorker(): void
   /** From now on /readyz answers 503, so load balancers stop sending traffic. */
   beginShutdown(): void
@@ -88,6 +91,8 @@ export function compose(config: Config, options: ComposeOptions = {}): Compositi
     metrics,
     ...(options.inlineBudgetMs !== undefined && { inlineBudgetMs: options.inlineBudgetMs }),
     ...(options.lockTtlMs !== undefined && { lockTtlMs: options.lockTtlMs }),
+    ...(options.relayIntervalMs !== undefined && { relayIntervalMs: options.relayIntervalMs }),
+    ...(options.relayWatchMs !== undefined && { relayWatchMs: options.relayWatchMs }),
   })
   let shuttingDown = false
   const app = buildApp({ config, redis, logger, metrics, raven, leaf, delivery, webhooks, isShuttingDown: () => shuttingDown })
@@ -107,6 +112,7 @@ export function compose(config: Config, options: ComposeOptions = {}): Compositi
     webhooks,
     startWorker() {
       jobs.startWorker({ 'deliver-credential': delivery.processJob, webhook: processWebhook })
+      delivery.relay.start()
     },
     beginShutdown() {
       shuttingDown = true

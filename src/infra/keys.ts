@@ -16,10 +16,16 @@ export const redisKeys = {
    * Cluster slot, so one MULTI can write a parked token and its job.
    */
   defaultJobPrefix: 'rc:{jobs}',
-  /** The outbox's keys under a job prefix: the sealed token, the grower's pending marker and lock. */
+  /**
+   * The outbox's keys under a job prefix: the sealed token, the grower's pending marker and lock, and
+   * `due` (a sorted set: delivery id → when the relay looks at it next).
+   */
   outbox: (jobPrefix: string) => ({
     record: (deliveryId: string) => `${jobPrefix}:outbox:${deliveryId}`,
     pending: (leafUserId: string) => `${jobPrefix}:pending:${leafUserId}`,
     lock: (leafUserId: string) => `${jobPrefix}:lock:${leafUserId}`,
+    due: `${jobPrefix}:due`,
   }),
+  /** Webhook events recorded but not yet queued (a list, oldest first); the relay turns them into jobs. */
+  webhookOutbox: (jobPrefix: string) => `${jobPrefix}:webhook-outbox`,
 } as const
