@@ -89,6 +89,7 @@ export function compose(config: Config, options: ComposeOptions = {}): Compositi
     outbox,
     webhooks,
     metrics,
+    revokeAtRaven: (refreshToken) => raven.revokeRefreshToken(refreshToken),
     ...(options.inlineBudgetMs !== undefined && { inlineBudgetMs: options.inlineBudgetMs }),
     ...(options.lockTtlMs !== undefined && { lockTtlMs: options.lockTtlMs }),
     ...(options.relayIntervalMs !== undefined && { relayIntervalMs: options.relayIntervalMs }),

@@ -35,6 +35,8 @@ export interface DurableDeliveryOptions {
   relayWatchMs?: number
   /** How long a disconnect waits for a try already talking to Leaf. Default 15000. */
   disconnectWaitMs?: number
+  /** Revokes a refresh token at Raven (a cancelled delivery's undo). Default: revokes nothing. */
+  revokeAtRaven?: (refreshToken: string) => Promise<boolean>
   /** Writes the finish step runs when a delivery ends (the extension point, finish.ts). */
   alsoOnDelivered?: FinishExtras
 }
@@ -73,6 +75,7 @@ export function createDurableDelivery(options: DurableDeliveryOptions): DurableD
     clientSecret: options.config.raven.clientSecret,
     refreshToken,
   })
+  const revokeAtRaven = options.revokeAtRaven ?? (async () => false)
   const inline = createInlinePhase({
     leaf,
     outbox,
@@ -83,6 +86,7 @@ export function createDurableDelivery(options: DurableDeliveryOptions): DurableD
     lock,
     finish,
     credentialFor,
+    revokeAtRaven,
     budgetMs: options.inlineBudgetMs ?? 4000,
     relayWatchMs,
     isStopping,
@@ -101,7 +105,7 @@ export function createDurableDelivery(options: DurableDeliveryOptions): DurableD
       const held = locked ? lock.hold(leafUserId, owner) : undefined
       return { cancelled, release: async () => held?.release() }
     },
-    processJob: createDeliveryJobProcessor({ leaf, outbox, log, cipher, lock, finish, credentialFor }),
+    processJob: createDeliveryJobProcessor({ leaf, outbox, log, cipher, lock, finish, credentialFor, revokeAtRaven }),
     relay,
     async drain(timeoutMs) {
       stopping = true

@@ -64,7 +64,7 @@ export function createInlinePhase(deps: InlinePhaseDeps): InlinePhase {
             releasedByFinish = true
             return 'connected' as const
           }
-          await undoCancelled(deps, record)
+          await undoCancelled(deps, record, refreshToken)
           throw new DeliveryCancelled(record.leafUserId)
         } catch (err) {
           if (err instanceof DeliveryCancelled) throw err

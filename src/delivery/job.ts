@@ -18,6 +18,8 @@ export interface DeliveryJobDeps {
   lock: GrowerLock
   finish: DeliveryFinish
   credentialFor(refreshToken: string): RavenCredentialInput
+  /** Revokes a refresh token at Raven, best effort (undoing a cancelled delivery). */
+  revokeAtRaven(refreshToken: string): Promise<boolean>
 }
 
 export type DeliveryJobData = { deliveryId: string; leafUserId: string }
@@ -72,7 +74,7 @@ export function createDeliveryJobProcessor(deps: DeliveryJobDeps): Processor<Del
           releasedByFinish = true
           return 'delivered'
         }
-        await undoCancelled(deps, record)
+        await undoCancelled(deps, record, refreshToken)
         return 'cancelled'
       } catch (err) {
         if (err instanceof OutboxRecordGone) return 'nothing parked'
