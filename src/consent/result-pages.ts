@@ -96,3 +96,14 @@ export function renderLaunchErrorPage(kind: 'invalid_link' | 'missing_link'): st
     tone: 'error',
   })
 }
+
+/** The launch failed on our side after the one-time link was spent: say so, and how to get a new one. */
+export function renderSpentLinkPage(): string {
+  return renderPage({
+    title: 'Something went wrong',
+    heading: 'Something went wrong on our side, and this link can no longer be used',
+    paragraphs: ['Connect links work only once. Go back to the app and choose Connect Raven again to get a fresh link.'],
+    mainAttributes: { 'data-raven': 'error', 'data-reason': 'server_error' },
+    tone: 'error',
+  })
+}
