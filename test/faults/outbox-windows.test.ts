@@ -56,7 +56,9 @@ describe('a process killed inside the outbox windows', () => {
     const path = `/users/${leafUserId}/raven-credentials`
     const { browser, callbackUrl } = await world.flowToCallback({ leafUserId })
     const code = callbackUrl.searchParams.get('code') ?? ''
-    world.leaf.faults.script('GET', path, { status: 404, delayMs: 60_000 })
+    // Every lookup is held (the client's timeout and retries included), so the process is caught
+    // between the park and any step that could finish or hand over the record, however slow the machine.
+    world.leaf.faults.script('GET', path, ...Array.from({ length: 10 }, () => ({ status: 404, delayMs: 60_000 })))
     const callback = browser.get(callbackUrl.href).catch((err: unknown) => err)
     await waitFor('the first Leaf lookup', () => world.leaf.state.requestsTo('GET', path).length > 0, 20_000, 10)
     await first.stop('SIGKILL')
@@ -71,6 +73,8 @@ describe('a process killed inside the outbox windows', () => {
     const second = await startService()
     await waitFor('the credential at Leaf', () => world.leaf.state.credentialFor(leafUserId), 45_000, 100)
     await waitFor('the parked record to be finished', async () => (await redis.keys('rc:{jobs}:outbox:*')).length === 0, 10_000)
+    // Logging is asynchronous (sonic-boom): the line may reach stdout after the state it reports.
+    await waitFor('the relay log line', () => logged(second, 'credential delivered to Leaf').length > 0, 10_000)
     expect(logged(second, 'handed to the queue by the relay').map((record) => record.deliveryId)).toEqual([deliveryId])
     expect(world.leaf.state.credentialFor(leafUserId)?.refreshToken).toBe(world.raven.stats.refreshTokenForCode(code))
     expect(world.leaf.state.requestsTo('POST', path).filter((entry) => entry.status === 201)).toHaveLength(1)
@@ -85,12 +89,15 @@ describe('a process killed inside the outbox windows', () => {
     const path = `/users/${leafUserId}/raven-credentials`
     const { browser, callbackUrl } = await world.flowToCallback({ leafUserId })
     const code = callbackUrl.searchParams.get('code') ?? ''
-    // Leaf stores the POST at once and answers 3 s later: the process dies holding no answer yet.
-    world.leaf.faults.storeThenTimeout({ delayMs: 3000 })
+    // Leaf stores the POST at once and never answers in time; the lookups after it hang too: the
+    // process dies with the credential at Leaf and no answer, however slow the machine.
+    world.leaf.faults.storeThenTimeout()
     const callback = browser.get(callbackUrl.href).catch((err: unknown) => err)
     await waitFor('the credential stored at Leaf', () => world.leaf.state.credentialFor(leafUserId), 20_000, 10)
+    world.leaf.faults.script('GET', path, ...Array.from({ length: 10 }, () => ({ status: 200, delayMs: 60_000 })))
     await first.stop('SIGKILL')
     await callback
+    world.leaf.faults.reset()
 
     const deliveryId = await parkedDeliveryId()
     expect(await redis.hget(`rc:{jobs}:outbox:${deliveryId}`, 'attempted')).toBe('1')
@@ -98,6 +105,7 @@ describe('a process killed inside the outbox windows', () => {
 
     const second = await startService()
     await waitFor('the parked record to be finished', async () => (await redis.keys('rc:{jobs}:outbox:*')).length === 0, 45_000, 100)
+    await waitFor('the delivery log line', () => logged(second, 'credential delivered to Leaf').length > 0, 10_000)
     expect(logged(second, 'credential delivered to Leaf').map((record) => record.via)).toEqual(['job'])
     expect(world.leaf.state.requestsTo('POST', path)).toHaveLength(1)
     expect(world.leaf.state.credentialFor(leafUserId)?.refreshToken).toBe(world.raven.stats.refreshTokenForCode(code))
