@@ -61,8 +61,14 @@ export function createWebhooks(deps: { config: Config; jobs: JobQueue; logger: L
    */
   async function queueOne(entry: string): Promise<void> {
     const redis = await deps.jobs.client()
+    const job = parseEntry(entry)
+    if (!job) {
+      // Not written by this service: dropped, or it would hold up every event behind it forever.
+      log.error('unreadable entry in the webhook outbox; dropped')
+      await redis.lrem(outboxKey, 1, entry)
+      return
+    }
     const multi = redis.multi()
-    const job = JSON.parse(entry) as WebhookJobData
     await deps.jobs.addToMulti(multi, 'webhook', job, { jobId: job.eventId })
     multi.lrem(outboxKey, 1, entry)
     const results = await multi.exec()
@@ -87,5 +93,14 @@ export function createWebhooks(deps: { config: Config; jobs: JobQueue; logger: L
       for (const entry of entries) await queueOne(entry)
       return entries.length
     },
+  }
+}
+
+function parseEntry(entry: string): WebhookJobData | undefined {
+  try {
+    const job = JSON.parse(entry) as Partial<WebhookJobData> | null
+    return typeof job?.eventId === 'string' && typeof job.body === 'string' && typeof job.type === 'string' ? (job as WebhookJobData) : undefined
+  } catch {
+    return undefined
   }
 }
