@@ -12,7 +12,7 @@ import type { Logger } from '../infra/logger.js'
 import type { Metrics } from '../infra/metrics.js'
 import { onlyValue, rawQueryOf } from '../infra/query-params.js'
 import type { RavenClient } from '../raven/client.js'
-import { renderLaunchErrorPage } from './result-pages.js'
+import { renderLaunchErrorPage, renderSpentLinkPage } from './result-pages.js'
 
 export interface LaunchDeps {
   config: Config
@@ -55,17 +55,26 @@ export function launchHandler(deps: LaunchDeps) {
     const state = random256()
     const codeVerifier = random256()
     const nonce = deps.config.raven.scopes.includes('openid') ? random256() : undefined
-    const authorizationUrl = await deps.raven.authorizationUrl({ state, nonce, codeChallenge: s256Challenge(codeVerifier) })
-    await startFlow(req, sessionCookie, state, {
-      createdAt: Date.now(),
-      codeVerifier,
-      ...(nonce ? { nonce } : {}),
-      ...(link.returnTo ? { returnTo: link.returnTo } : {}),
-      mode: link.mode,
-      ...(link.locale ? { locale: link.locale } : {}),
-      leafUserId: link.leafUserId,
-      connectSessionId: link.id,
-    })
+    let authorizationUrl: URL
+    try {
+      authorizationUrl = await deps.raven.authorizationUrl({ state, nonce, codeChallenge: s256Challenge(codeVerifier) })
+      await startFlow(req, sessionCookie, state, {
+        createdAt: Date.now(),
+        codeVerifier,
+        ...(nonce ? { nonce } : {}),
+        ...(link.returnTo ? { returnTo: link.returnTo } : {}),
+        mode: link.mode,
+        ...(link.locale ? { locale: link.locale } : {}),
+        leafUserId: link.leafUserId,
+        connectSessionId: link.id,
+      })
+    } catch (err) {
+      // The link is spent (GETDEL) and the session could not be saved (Redis failed or refused): a
+      // "try again" page would send the grower back to a dead link. Say it is spent instead.
+      log.error({ err, reqId: req.id, connectSessionId: link.id }, 'launch failed after the connect link was spent')
+      res.status(503).type('html').send(renderSpentLinkPage(pageContextOf(req, deps.config.pages, link.locale)))
+      return
+    }
 
     deps.metrics.flowsStarted.inc({ mode: link.mode })
     log.info({ reqId: req.id, connectSessionId: link.id, leafUserId: link.leafUserId }, 'flow started')

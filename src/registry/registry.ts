@@ -1,3 +1,4 @@
+import type { AtomicStep } from '../infra/atomic-write.js'
 import { redisKeys } from '../infra/keys.js'
 import type { Redis } from '../infra/redis.js'
 import type { JobQueue, RedisMulti } from '../jobs/queue.js'
@@ -7,6 +8,7 @@ import {
   FORGET,
   HEALTHS,
   REGISTER,
+  REGISTER_STEP,
   type AlertVerdict,
   type Health,
 } from './scripts.js'
@@ -46,9 +48,14 @@ export interface ListPage {
  * alerts, deliveries and disconnects see each other whole.
  */
 export interface ConnectionRegistry {
-  /** Joins a MULTI (the delivery's finishing step): the grower's entry is this credential, health `ok`. */
-  registerInMulti(multi: RedisMulti, entry: { leafUserId: string; credentialId: string; createdTime: string }): void
-  /** The same outside a MULTI, for a credential the connection API read but had not registered. */
+  /**
+   * The grower's entry is this credential, health `ok`: as a step the delivery's finish script runs in
+   * its own atomic step, only when the delivery really ended (infra/atomic-write.ts AtomicStep), so a
+   * crash cannot leave a delivered credential unknown to Leaf's Alerts. The registry owns the step's
+   * Lua (scripts.ts REGISTER_STEP) and its keys and args.
+   */
+  registrationStep(entry: { leafUserId: string; credentialId: string; createdTime: string }): AtomicStep
+  /** The same as a script of its own, for a credential the connection API read but had not registered. */
   register(entry: { leafUserId: string; credentialId: string; createdTime: string }): Promise<void>
   /** Disconnect: the grower's entry, its credential mapping and its index entries go. */
   forget(leafUserId: string): Promise<void>
@@ -71,28 +78,20 @@ export function createConnectionRegistry(jobs: JobQueue): ConnectionRegistry {
   const client = (): Promise<Redis> => jobs.client()
   const healthKeys = HEALTHS.map((health) => keys.healthPrefix + health)
 
-  const registerArgs = (entry: { leafUserId: string; credentialId: string; createdTime: string }) =>
-    [
-      4 + healthKeys.length,
-      keys.userPrefix + entry.leafUserId,
-      keys.credentialPrefix + entry.credentialId,
-      keys.index,
-      keys.healthPrefix + 'ok',
-      ...healthKeys,
-      entry.leafUserId,
-      entry.credentialId,
-      String(Date.now()),
-      String(leafTimeMs(entry.createdTime) ?? ''),
-      keys.credentialPrefix,
-    ] as const
+  // REGISTER_STEP's K and A (scripts.ts).
+  const registrationStep: ConnectionRegistry['registrationStep'] = (entry) => ({
+    name: 'Register',
+    lua: REGISTER_STEP,
+    keys: [keys.userPrefix + entry.leafUserId, keys.credentialPrefix + entry.credentialId, keys.index, keys.healthPrefix + 'ok', ...healthKeys],
+    args: [entry.leafUserId, entry.credentialId, String(Date.now()), String(leafTimeMs(entry.createdTime) ?? ''), keys.credentialPrefix],
+  })
 
   return {
     client,
-    registerInMulti(multi, entry) {
-      multi.eval(REGISTER, ...registerArgs(entry))
-    },
+    registrationStep,
     async register(entry) {
-      await (await client()).eval(REGISTER, ...registerArgs(entry))
+      const step = registrationStep(entry)
+      await (await client()).eval(REGISTER, step.keys.length, ...step.keys, ...step.args)
     },
     async forget(leafUserId) {
       await (await client()).eval(FORGET, 2 + healthKeys.length, keys.userPrefix + leafUserId, keys.index, ...healthKeys, leafUserId, keys.credentialPrefix)
