@@ -49,7 +49,7 @@ async function callbackUntilPost(leafUserId: string) {
 }
 
 describe('disconnect while a delivery for the grower is running', () => {
-  it('ends with no credential at Leaf, connected: false, and no connection.created after connection.deleted', async () => {
+  it('ends with no credential at Leaf, connected: false, and no connection.created or connection.failed after connection.deleted', async () => {
     const leafUserId = system.newLeafUser()
     // Leaf stores the credential at once but answers the POST 2.5 s later (within the client's timeout).
     system.leaf.faults.storeThenTimeout({ delayMs: 2500 })
@@ -60,9 +60,8 @@ describe('disconnect while a delivery for the grower is running', () => {
     expect(system.leaf.state.credentialFor(leafUserId)).toBeUndefined()
     expect(await connectionStatus(leafUserId)).toEqual({ leafUserId, connected: false, pending: false })
 
-    const outcome = outcomeOf(await answer)
-    expect(outcome.raven).not.toBe('connected')
-    expect(outcome.raven).not.toBe('pending')
+    // An honest error for the grower: not connected, not pending (the disconnect won).
+    expect(outcomeOf(await answer)).toEqual({ raven: 'error', reason: 'server_error' })
     // The token that reached Leaf is withdrawn at Raven too, as the disconnect would have done.
     const refreshToken = system.raven.stats.refreshTokenForCode(flow.code) ?? ''
     expect(await system.raven.isRefreshTokenActive(refreshToken)).toBe(false)
@@ -70,7 +69,10 @@ describe('disconnect while a delivery for the grower is running', () => {
     await waitFor('connection.deleted', () => eventTypes(leafUserId).includes('connection.deleted'))
     await webhooksSettled()
     expect(system.leaf.state.credentialFor(leafUserId)).toBeUndefined()
-    expect(eventTypes(leafUserId)).not.toContain('connection.created')
+    // The host asked for the disconnect: connection.deleted is all it hears (no created, and no
+    // connection.failed after the deleted).
+    expect(eventTypes(leafUserId)).toEqual(['connection.deleted'])
+    expect(system.logs.some((line) => line.includes('a disconnect cancelled its delivery'))).toBe(true)
   })
 
   it('does not tell the grower pending when the delivery was cancelled between two inline tries', async () => {
@@ -80,13 +82,11 @@ describe('disconnect while a delivery for the grower is running', () => {
     const { answer } = await callbackUntilPost(leafUserId)
 
     expect((await disconnect(leafUserId)).status).toBe(204)
-    const outcome = outcomeOf(await answer)
-    expect(outcome).toEqual({ raven: 'error', reason: expect.any(String) })
+    expect(outcomeOf(await answer)).toEqual({ raven: 'error', reason: 'server_error' })
     expect(system.leaf.state.credentialFor(leafUserId)).toBeUndefined()
     expect(system.leaf.state.requestsTo('POST', credentialPath(leafUserId))).toHaveLength(1)
     expect(await connectionStatus(leafUserId)).toEqual({ leafUserId, connected: false, pending: false })
     await webhooksSettled()
-    expect(eventTypes(leafUserId)).not.toContain('connection.created')
-    expect(eventTypes(leafUserId)).toContain('connection.deleted')
+    expect(eventTypes(leafUserId)).toEqual(['connection.deleted'])
   })
 })
