@@ -65,17 +65,40 @@ export interface ConnectionRegistry {
    * alert older than the credential or the last health change, or a repeat change nothing.
    */
   applyAlert(change: HealthChange): Promise<AlertVerdict>
-  /** After the `connection.broken` webhook is queued: the alert needs no more telling (in `multi`). */
+  /** After the `connection.broken` webhook is queued: the alert needs no more telling (in `multi`, a MULTI of `client()`). */
   clearNotifyInMulti(multi: RedisMulti, leafUserId: string, alertKey: string): void
   /** Up to `limit` entries after the Leaf user id `after`, in id order, optionally of one health. */
   list(options: { health?: Health; limit: number; after?: string }): Promise<ListPage>
-  /** The Redis client the registry writes with (the job queue's producer connection). */
+  /** The Redis client the registry writes with (the job queue's producer connection, with the registry's scripts defined). */
   client(): Promise<Redis>
 }
 
+/*
+ * The scripts, loaded once per connection (ioredis defineCommand: EVALSHA, the body only after a
+ * NOSCRIPT), never re-sent per call; the caller passes the key count first. A MULTI of that connection
+ * has them too.
+ */
+const SCRIPTS = {
+  rcRegistryRegister: REGISTER,
+  rcRegistryForget: FORGET,
+  rcRegistryApplyAlert: APPLY_ALERT,
+  rcRegistryClearNotify: CLEAR_NOTIFY,
+} as const
+type Script = (...args: Array<string | number>) => Promise<unknown>
+type RegistryRedis = Redis & { [name in keyof typeof SCRIPTS]: Script }
+type RegistryMulti = RedisMulti & { [name in keyof typeof SCRIPTS]: (...args: Array<string | number>) => RedisMulti }
+
 export function createConnectionRegistry(jobs: JobQueue): ConnectionRegistry {
   const keys = redisKeys.registry(jobs.prefix)
-  const client = (): Promise<Redis> => jobs.client()
+  const withScripts = new WeakSet<object>()
+  const client = async (): Promise<RegistryRedis> => {
+    const redis = await jobs.client()
+    if (!withScripts.has(redis)) {
+      for (const [name, lua] of Object.entries(SCRIPTS)) redis.defineCommand(name, { lua })
+      withScripts.add(redis)
+    }
+    return redis as RegistryRedis
+  }
   const healthKeys = HEALTHS.map((health) => keys.healthPrefix + health)
 
   // REGISTER_STEP's K and A (scripts.ts).
@@ -91,17 +114,16 @@ export function createConnectionRegistry(jobs: JobQueue): ConnectionRegistry {
     registrationStep,
     async register(entry) {
       const step = registrationStep(entry)
-      await (await client()).eval(REGISTER, step.keys.length, ...step.keys, ...step.args)
+      await (await client()).rcRegistryRegister(step.keys.length, ...step.keys, ...step.args)
     },
     async forget(leafUserId) {
-      await (await client()).eval(FORGET, 2 + healthKeys.length, keys.userPrefix + leafUserId, keys.index, ...healthKeys, leafUserId, keys.credentialPrefix)
+      await (await client()).rcRegistryForget(2 + healthKeys.length, keys.userPrefix + leafUserId, keys.index, ...healthKeys, leafUserId, keys.credentialPrefix)
     },
     async get(leafUserId) {
       return fromHash(leafUserId, await (await client()).hgetall(keys.userPrefix + leafUserId))
     },
     async applyAlert(change) {
-      const answer = (await (await client()).eval(
-        APPLY_ALERT,
+      const answer = (await (await client()).rcRegistryApplyAlert(
         1 + healthKeys.length,
         keys.credentialPrefix + change.credentialId,
         ...healthKeys,
@@ -116,7 +138,8 @@ export function createConnectionRegistry(jobs: JobQueue): ConnectionRegistry {
       return { outcome: answer[0] as AlertVerdict['outcome'], leafUserId: answer[1] ?? null } as AlertVerdict
     },
     clearNotifyInMulti(multi, leafUserId, alertKey) {
-      multi.eval(CLEAR_NOTIFY, 1, keys.userPrefix + leafUserId, alertKey)
+      // The MULTI must be of `client()`'s connection, which has the scripts defined.
+      ;(multi as RegistryMulti).rcRegistryClearNotify(1, keys.userPrefix + leafUserId, alertKey)
     },
     async list({ health, limit, after }) {
       const redis = await client()
