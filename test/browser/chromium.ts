@@ -9,11 +9,12 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { DEFAULT_GROWER } from '../../sandboxes/raven/server.js'
 import { startDemo, type Demo } from '../../sandboxes/demo/run-demo.js'
 import { standIn } from '../helpers/kit/stand-in.js'
+import { startRedisServer } from '../setup/global-setup.js'
 
 /*
  * Shared pieces of the browser tests: Debian's Chromium driven by playwright-core (never
- * `playwright install`; .ci/run apt-installs chromium), the demo started on free ports against the
- * test Redis, the Raven sandbox's sign-in and consent, screenshots under test-artifacts/.
+ * `playwright install`; .ci/run apt-installs chromium), the demo started on free ports against a
+ * Redis of its own, the Raven sandbox's sign-in and consent, screenshots under test-artifacts/.
  */
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
@@ -56,10 +57,27 @@ export async function launchChromium(options: LaunchOptions = {}): Promise<Brows
 /** A phone-sized viewport, in CSS pixels. */
 export const PHONE_VIEWPORT = { width: 390, height: 844 }
 
-export function startTestDemo(): Promise<Demo> {
-  const redisUrl = process.env.REDIS_URL
-  if (!redisUrl) throw new Error('REDIS_URL is not set: run the tests with npm test (global setup starts Redis)')
-  return startDemo({ ports: { app: 0, raven: 0, leaf: 0, host: 0 }, redisUrl, serviceOutput: 'capture', logLevel: 'info' })
+/**
+ * The demo on a throwaway Redis of its own: demos of parallel test files would otherwise share one job
+ * queue and webhook outbox (the default job prefix), and one demo's worker would send another's
+ * webhooks to its own host (refused there: another secret) or leave its deliveries for an instance
+ * with its TOKEN_ENCRYPTION_KEY.
+ */
+export async function startTestDemo(): Promise<Demo> {
+  const redis = await startRedisServer()
+  try {
+    const demo = await startDemo({ ports: { app: 0, raven: 0, leaf: 0, host: 0 }, redisUrl: redis.url, serviceOutput: 'capture', logLevel: 'info' })
+    return {
+      ...demo,
+      async close() {
+        await demo.close()
+        await redis.stop()
+      },
+    }
+  } catch (err) {
+    await redis.stop()
+    throw err
+  }
 }
 
 /** Collects Content-Security-Policy violations and page errors: the pages must have none. */
