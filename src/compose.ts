@@ -35,6 +35,9 @@ export interface ComposeOptions {
   inlineBudgetMs?: number
   /** Lifetime of a grower's delivery lock. Default 10000. */
   lockTtlMs?: number
+  /** The outbox relay's pass interval and its recheck of queued deliveries. Defaults 1000 and 60000. */
+  relayIntervalMs?: number
+  relayWatchMs?: number
 }
 
 /** Everything one instance of the service is made of, wired once. */
@@ -56,7 +59,7 @@ export interface Composition {
   alertIntake: AlertIntake
   /** Reads Leaf's failed alert calls at start and hourly (started with the worker, when alerts are on). */
   alertRecovery: FailedCallsRecovery
-  /** Starts consuming delivery and webhook jobs on this instance. */
+  /** Starts consuming delivery and webhook jobs, and the outbox relay, on this instance. */
   startWorker(): void
   /** From now on /readyz answers 503, so load balancers stop sending traffic. */
   beginShutdown(): void
@@ -105,8 +108,11 @@ export function compose(config: Config, options: ComposeOptions = {}): Compositi
     webhooks,
     registry,
     metrics,
+    revokeAtRaven: (refreshToken) => raven.revokeRefreshToken(refreshToken),
     ...(options.inlineBudgetMs !== undefined && { inlineBudgetMs: options.inlineBudgetMs }),
     ...(options.lockTtlMs !== undefined && { lockTtlMs: options.lockTtlMs }),
+    ...(options.relayIntervalMs !== undefined && { relayIntervalMs: options.relayIntervalMs }),
+    ...(options.relayWatchMs !== undefined && { relayWatchMs: options.relayWatchMs }),
   })
   let shuttingDown = false
   const app = buildApp({ config, redis, logger, metrics, raven, leaf, delivery, webhooks, registry, alertIntake, isShuttingDown: () => shuttingDown })
@@ -129,6 +135,7 @@ export function compose(config: Config, options: ComposeOptions = {}): Compositi
     alertRecovery,
     startWorker() {
       jobs.startWorker({ 'deliver-credential': delivery.processJob, webhook: processWebhook, 'leaf-alert': alertIntake.processEarlyAlert })
+      delivery.relay.start()
       if (config.leafAlertsSecret !== undefined) alertRecovery.start()
     },
     beginShutdown() {

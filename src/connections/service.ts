@@ -119,20 +119,28 @@ export function createConnectionService(deps: ConnectionServiceDeps) {
     },
 
     /**
-     * Drops any undelivered token, revokes the grower's refresh token at Raven when a revocation
-     * endpoint is known (RFC 7009), then deletes the credential at Leaf. Revocation is best effort:
-     * a failure is logged and the deletion goes ahead, because the grower asked to disconnect.
+     * Disconnect wins over a delivery: drops any undelivered token and waits for a try already talking
+     * to Leaf (delivery.cancel), then revokes the grower's refresh token at Raven when a revocation
+     * endpoint is known (RFC 7009) and deletes the credential at Leaf, holding off the grower's
+     * deliveries until then. Revocation is best effort: a failure is logged and the deletion goes
+     * ahead, because the grower asked to disconnect.
      */
     async disconnect(leafUserId: string): Promise<void> {
-      const cancelled = await deps.delivery.cancel(leafUserId)
-      const refreshToken = await tokenToRevoke(leafUserId)
-      if (refreshToken) await revoke(leafUserId, refreshToken)
-      // Whether there was anything to delete decides the connection.deleted webhook.
-      const existed = refreshToken === undefined ? await holdsCredential(leafUserId) : refreshToken !== null
-      await deps.leaf.deleteRavenCredential(leafUserId)
-      await deps.registry.forget(leafUserId)
-      log.info({ leafUserId, cancelledPending: cancelled }, 'Raven disconnected')
-      if (existed || cancelled) await deps.webhooks.emit('connection.deleted', leafUserId, {})
+      const hold = await deps.delivery.cancel(leafUserId)
+      let existed: boolean
+      try {
+        const refreshToken = await tokenToRevoke(leafUserId)
+        if (refreshToken) await revoke(leafUserId, refreshToken)
+        // Whether there was anything to delete decides the connection.deleted webhook.
+        existed = refreshToken === undefined ? await holdsCredential(leafUserId) : refreshToken !== null
+        await deps.leaf.deleteRavenCredential(leafUserId)
+        // Before the hold is released: a delivery finishing after it registers its credential anew.
+        await deps.registry.forget(leafUserId)
+      } finally {
+        await hold.release()
+      }
+      log.info({ leafUserId, cancelledPending: hold.cancelled }, 'Raven disconnected')
+      if (existed || hold.cancelled) await deps.webhooks.emit('connection.deleted', leafUserId, {})
     },
 
     async events(leafUserId: string): Promise<TroubleshootingEvents> {

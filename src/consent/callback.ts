@@ -12,14 +12,14 @@ import { onlyValue, rawQueryOf } from '../infra/query-params.js'
 import type { Redis } from '../infra/redis.js'
 import type { RavenClient } from '../raven/client.js'
 import type { Webhooks } from '../webhooks/events.js'
-import { FlowFailure, classifyFailure, outcomeStatus, returnToWithOutcome, type ConnectOutcome } from './outcome.js'
+import { FlowFailure, classifyFailure, outcomeStatus, returnToWithOutcome, tellsHost, type ConnectOutcome } from './outcome.js'
 import { renderPopupPage, renderResultPage } from './result-pages.js'
 
 export interface CallbackDeps {
   config: Config
   raven: RavenClient
   delivery: CredentialDelivery
-  /** The host backend hears of a flow that ended in error (connection.created comes from delivery). */
+  /** The host backend hears of a flow that ended in error, unless a disconnect cancelled it (connection.created comes from delivery). */
   webhooks: Webhooks
   redis: Redis
   logger: Logger
@@ -71,9 +71,13 @@ export function callbackHandler(deps: CallbackDeps) {
     } catch (err) {
       const reason = classifyFailure(err)
       outcome = { raven: 'error', reason }
-      const level = reason === 'server_error' ? 'error' : 'warn'
-      log[level]({ err, reqId: req.id, connectSessionId: flow.connectSessionId, reason }, 'flow step failed')
-      await deps.webhooks.emit('connection.failed', flow.leafUserId, { connectSessionId: flow.connectSessionId, reason })
+      if (tellsHost(err)) {
+        const level = reason === 'server_error' ? 'error' : 'warn'
+        log[level]({ err, reqId: req.id, connectSessionId: flow.connectSessionId, reason }, 'flow step failed')
+        await deps.webhooks.emit('connection.failed', flow.leafUserId, { connectSessionId: flow.connectSessionId, reason })
+      } else {
+        log.info({ reqId: req.id, connectSessionId: flow.connectSessionId, reason }, 'flow ended: a disconnect cancelled its delivery')
+      }
     }
     finish(req, res, flow, outcome)
   }

@@ -11,11 +11,13 @@ import { renderUnavailablePage } from '../http/html-page.js'
 import { pageContextOf } from '../http/page-context.js'
 import { problem } from '../http/problem.js'
 import { BROWSER_LIMITER, RATE_LIMIT_WINDOW_MS, clientIpKey, counterKey, retryAfterSeconds } from '../http/rate-limit.js'
+import type { Locale } from '../i18n/locales.js'
 import type { Logger } from '../infra/logger.js'
 import type { Metrics } from '../infra/metrics.js'
 import { onlyValue, rawQueryOf } from '../infra/query-params.js'
+import { isRedisUnavailable } from '../infra/redis.js'
 import type { RavenClient } from '../raven/client.js'
-import { renderLaunchErrorPage, renderMisconfiguredPage } from './result-pages.js'
+import { renderLaunchErrorPage, renderMisconfiguredPage, renderSpentLinkPage } from './result-pages.js'
 
 export interface LaunchDeps {
   config: Config
@@ -44,6 +46,14 @@ export function launchHandler(deps: LaunchDeps) {
   const sessionCookie = sessionCookieName(deps.config)
   const perMinute = deps.config.rateLimitPerMinute
   const withNonce = deps.config.raven.scopes.includes('openid')
+  /**
+   * The link is spent (GETDEL) and the flow could not be saved: a "try again" page would send the
+   * grower back to a dead link. Say it is spent, in the link's language when it is known.
+   */
+  const spentLink = (req: Request, res: Response, err: unknown, link?: { id: string; locale?: Locale }): void => {
+    log.error({ err, reqId: req.id, connectSessionId: link?.id }, 'launch failed after the connect link was spent')
+    res.status(503).type('html').send(renderSpentLinkPage(pageContextOf(req, deps.config.pages, link?.locale)))
+  }
   return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
     // No flow yet: the pages here follow the browser's languages (Accept-Language), else DEFAULT_LOCALE.
     const page = pageContextOf(req, deps.config.pages)
@@ -81,7 +91,16 @@ export function launchHandler(deps: LaunchDeps) {
     const fresh = ownPath ? undefined : deps.launchSessions.create(state, flow)
     // The same counter as the browser routes' limiter (clientIpKey: IPv6 clients by their /56).
     const count = perMinute > 0 ? { key: counterKey(BROWSER_LIMITER, clientIpKey(req)), limit: perMinute, windowMs: RATE_LIMIT_WINDOW_MS } : undefined
-    const taken = await deps.connectLinks.launch(token, count, fresh)
+    let taken: Awaited<ReturnType<LaunchDeps['connectLinks']['launch']>>
+    try {
+      taken = await deps.connectLinks.launch(token, count, fresh)
+    } catch (err) {
+      // Redis unreachable: the script never ran, the link is intact: "try again" (503) is true. Redis
+      // answered with an error (refused the session write: ACL, out of memory): a script is not rolled
+      // back, so the link's GETDEL stands and the grower must be told it is spent.
+      if (isRedisUnavailable(err)) throw err
+      return spentLink(req, res, err)
+    }
     if (taken.kind === 'limited') return next(problem.tooManyRequests(retryAfterSeconds(taken.retryAfterMs)))
     if (taken.kind === 'gone') {
       res.status(410).type('html').send(renderLaunchErrorPage('invalid_link', page))
@@ -90,12 +109,17 @@ export function launchHandler(deps: LaunchDeps) {
     }
 
     const { link } = taken
-    const authorizationUrl = await deps.raven.authorizationUrl({ state, nonce, codeChallenge: s256Challenge(codeVerifier) })
-    if (fresh) res.append('Set-Cookie', fresh.setCookie)
-    else {
-      const { id, leafUserId, mode, returnTo, locale } = link
-      await startFlow(req, sessionCookie, state, { ...flow, link: { id, leafUserId, mode, ...(returnTo ? { returnTo } : {}), ...(locale ? { locale } : {}) } })
+    let authorizationUrl: URL
+    try {
+      authorizationUrl = await deps.raven.authorizationUrl({ state, nonce, codeChallenge: s256Challenge(codeVerifier) })
+      if (!fresh) {
+        const { id, leafUserId, mode, returnTo, locale } = link
+        await startFlow(req, sessionCookie, state, { ...flow, link: { id, leafUserId, mode, ...(returnTo ? { returnTo } : {}), ...(locale ? { locale } : {}) } })
+      }
+    } catch (err) {
+      return spentLink(req, res, err, link)
     }
+    if (fresh) res.append('Set-Cookie', fresh.setCookie)
     // Not res.redirect: it negotiates a text/HTML body per request (Accept parsing) that no browser shows.
     res.status(303).location(authorizationUrl.href).end()
     // After the answer is on its way: counting and logging are not the grower's wait.

@@ -1,3 +1,4 @@
+import { DeliveryCancelled } from '../delivery/credential-delivery.js'
 import { describeLeafFailure } from '../leaf/errors.js'
 import { AuthorizationResponseRejected, RavenAuthorizationError, TokenExchangeError } from '../raven/errors.js'
 
@@ -22,7 +23,10 @@ export class FlowFailure extends Error {
   }
 }
 
-/** Decides the reason for anything a callback step threw. Unknown errors are `server_error`. */
+/**
+ * Decides the reason for anything a callback step threw. Unknown errors are `server_error`, and so is
+ * a delivery a disconnect cancelled while it ran (DeliveryCancelled): the grower is not connected.
+ */
 export function classifyFailure(err: unknown): ConnectReason {
   if (err instanceof FlowFailure) return err.reason
   if (err instanceof RavenAuthorizationError) return err.error === 'access_denied' ? 'access_denied' : 'raven_error'
@@ -30,6 +34,15 @@ export function classifyFailure(err: unknown): ConnectReason {
   if (err instanceof TokenExchangeError) return 'token_exchange_failed'
   // Leaf's failures mean what leaf/errors.ts says (a final 4xx, or a user Leaf no longer knows: leaf_rejected).
   return describeLeafFailure(err)?.flowReason ?? 'server_error'
+}
+
+/**
+ * Whether the host backend hears of this failure (`connection.failed`). Not for a delivery a
+ * disconnect cancelled: the host asked for that disconnect and hears `connection.deleted`; a failed
+ * after it would say the connection is still being made (contract: nothing follows the deleted).
+ */
+export function tellsHost(err: unknown): boolean {
+  return !(err instanceof DeliveryCancelled)
 }
 
 /** HTTP status of the result page for an outcome. */

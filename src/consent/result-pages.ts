@@ -80,3 +80,18 @@ export function renderMisconfiguredPage(context: PageContext): string {
     context,
   )
 }
+
+/** The launch failed on our side after the one-time link was spent: say so, and how to get a new one. */
+export function renderSpentLinkPage(context: PageContext): string {
+  const t = translator(context.locale, context.settings.appName)
+  return renderPage(
+    {
+      heading: t('link.spent.heading'),
+      paragraphs: [t('link.spent.body')],
+      nextStep: t('link.spent.next'),
+      visual: 'error',
+      mainAttributes: { 'data-raven': 'error', 'data-reason': 'server_error' },
+    },
+    context,
+  )
+}

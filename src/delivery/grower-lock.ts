@@ -10,10 +10,18 @@ import type { Outbox } from './outbox.js'
 export interface GrowerLock {
   /** Lifetime of the lock; a holder renews it every third of this. */
   readonly ttlMs: number
-  /** Keeps the taken lock alive while a try runs; the returned function stops renewing and releases it. */
-  hold(leafUserId: string, owner: string): () => Promise<void>
+  /**
+   * Keeps the taken lock alive while a try runs. `stop` only stops renewing (the finish script released
+   * the lock itself); `release` stops and releases it.
+   */
+  hold(leafUserId: string, owner: string): HeldGrowerLock
   /** Polls for the lock until `deadline` (epoch ms) or shutdown; true once taken. */
   waitFor(leafUserId: string, owner: string, deadline: number): Promise<boolean>
+}
+
+export interface HeldGrowerLock {
+  stop(): void
+  release(): Promise<void>
 }
 
 export function createGrowerLock(deps: { outbox: Outbox; ttlMs: number; log: Logger; isStopping: () => boolean }): GrowerLock {
@@ -26,9 +34,12 @@ export function createGrowerLock(deps: { outbox: Outbox; ttlMs: number; log: Log
         outbox.renewLock(leafUserId, owner, ttlMs).catch(() => undefined)
       }, Math.floor(ttlMs / 3))
       timer.unref()
-      return async () => {
-        clearInterval(timer)
-        await outbox.unlock(leafUserId, owner).catch((err: unknown) => log.warn({ err }, 'could not release delivery lock'))
+      return {
+        stop: () => clearInterval(timer),
+        async release() {
+          clearInterval(timer)
+          await outbox.unlock(leafUserId, owner).catch((err: unknown) => log.warn({ err }, 'could not release delivery lock'))
+        },
       }
     },
     async waitFor(leafUserId, owner, deadline) {

@@ -4,6 +4,7 @@ import { describeLeafFailure, type LeafClient, type RavenCredentialInput } from 
 import type { Logger } from '../infra/logger.js'
 import { DelayedError, UnrecoverableError } from '../jobs/queue.js'
 import { deliverOnce, TryAborted } from './deliver-once.js'
+import { undoCancelled } from './undo.js'
 import { logContext, type DeliveryFinish } from './finish.js'
 import type { GrowerLock } from './grower-lock.js'
 import { OutboxRecordGone, sealContext, type Outbox } from './outbox.js'
@@ -17,6 +18,8 @@ export interface DeliveryJobDeps {
   lock: GrowerLock
   finish: DeliveryFinish
   credentialFor(refreshToken: string): RavenCredentialInput
+  /** Revokes a refresh token at Raven, best effort (undoing a cancelled delivery). */
+  revokeAtRaven(refreshToken: string): Promise<boolean>
 }
 
 export type DeliveryJobData = { deliveryId: string; leafUserId: string }
@@ -44,7 +47,9 @@ export function createDeliveryJobProcessor(deps: DeliveryJobDeps): Processor<Del
     }
     const owner = `job:${deliveryId}:${token ?? ''}`
     if (!(await outbox.tryLock(leafUserId, owner, lock.ttlMs))) return returnLater(1000 + Math.floor(Math.random() * 1000))
-    const release = lock.hold(leafUserId, owner)
+    const held = lock.hold(leafUserId, owner)
+    const heldLock = { owner, ttlMs: lock.ttlMs }
+    let releasedByFinish = false
     try {
       // Read again under the lock: the try that held it may have finished the record.
       const record = await outbox.load(deliveryId)
@@ -58,15 +63,19 @@ export function createDeliveryJobProcessor(deps: DeliveryJobDeps): Processor<Del
           return await returnLater(60_000)
         }
         log.error({ ...logContext(record), failure: err instanceof TokenCipherError ? err.kind : 'unknown' }, 'parked token failed authentication (tampered?): refused, never delivered')
-        await finish.failed(record, 'server_error', true, 'job')
+        releasedByFinish = (await finish.failed(record, 'server_error', true, 'job', heldLock)) === 'finished'
         throw new UnrecoverableError('parked token refused')
       }
       // Shutting down: hand the job back untouched rather than start on Leaf.
       if (signal?.aborted) return await returnLater(0)
       try {
         const summary = await deliverOnce(leaf, outbox, record, deps.credentialFor(refreshToken), signal)
-        await finish.delivered(record, summary, 'job')
-        return 'delivered'
+        if ((await finish.delivered(record, summary, 'job', heldLock)) === 'finished') {
+          releasedByFinish = true
+          return 'delivered'
+        }
+        await undoCancelled(deps, record, refreshToken)
+        return 'cancelled'
       } catch (err) {
         if (err instanceof OutboxRecordGone) return 'nothing parked'
         if (err instanceof TryAborted) {
@@ -76,14 +85,16 @@ export function createDeliveryJobProcessor(deps: DeliveryJobDeps): Processor<Del
         const leafFailure = describeLeafFailure(err)
         const lastTry = job.attemptsMade + 1 >= (job.opts.attempts ?? 1)
         if (leafFailure?.final || lastTry) {
-          await finish.failed(record, leafFailure?.flowReason ?? 'server_error', true, 'job')
+          // Should this fail too (Redis), the relay ends the record once it sees the job failed.
+          releasedByFinish = (await finish.failed(record, leafFailure?.flowReason ?? 'server_error', true, 'job', heldLock)) === 'finished'
           throw new UnrecoverableError(`delivery failed for good: ${(err as Error).message}`)
         }
         log.info({ ...logContext(record), attempt: job.attemptsMade + 1, err }, 'delivery try failed; retrying later')
         throw err
       }
     } finally {
-      await release()
+      if (releasedByFinish) held.stop()
+      else await held.release()
     }
   }
 }

@@ -1,6 +1,7 @@
 import { redisKeys } from '../infra/keys.js'
 import type { Redis } from '../infra/redis.js'
-import type { JobQueue, RedisMulti } from '../jobs/queue.js'
+import type { JobQueue } from '../jobs/queue.js'
+import { stepFunction, type AtomicStep, type AtomicWrite } from '../infra/atomic-write.js'
 
 /**
  * A refresh token waiting for Leaf: sealed (never in clear), with what a later try needs to be
@@ -36,12 +37,76 @@ export const PARKED_TTL_MS = 15 * 24 * 3600 * 1000
 
 const NONE = '-'
 
-// Deletes KEYS[1] only while it still holds ARGV[1]: a lock or pending marker owned by someone else
-// (a newer delivery for the same grower) is left alone.
-const DELETE_IF_EQUAL = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`
-// HSET on a missing key would recreate a record (without TTL) that another try already finished.
-const MARK_IF_EXISTS = `if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('HSET', KEYS[1], 'attempted', '1', 'replacedId', ARGV[1]) else return -1 end`
-const RENEW_IF_EQUAL = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end`
+// KEYS: record, pending, lock, due, one key per extra write, then the step's keys. ARGV: deliveryId,
+// lockOwner ('' = none), lockTtlMs, writes as JSON [[command, arg, …], …], then the step's args.
+// Deletes the record, and the pending marker and lock where they are still this delivery's. The
+// extra writes (webhook event …) and then the step (the connection registry's entry) run only when
+// the record was still there: a delivery cancelled meanwhile (disconnect) ends without them, and
+// keeps its lock for the undo. `stepLua` is an AtomicStep's body; '' for a finish without one.
+function finishScript(stepLua: string): string {
+  return `${stepFunction(stepLua)}
+local current = redis.call('MGET', KEYS[2], KEYS[3])
+local doomed = { KEYS[1] }
+if current[1] == ARGV[1] then doomed[#doomed + 1] = KEYS[2] end
+local ownLock = ARGV[2] ~= '' and current[2] == ARGV[2]
+if ownLock then doomed[#doomed + 1] = KEYS[3] end
+local deleted = redis.call('DEL', unpack(doomed))
+redis.call('ZREM', KEYS[4], ARGV[1])
+if deleted < #doomed then
+  if ownLock then redis.call('SET', KEYS[3], ARGV[2], 'PX', ARGV[3]) end
+  return 0
+end
+local writes = cjson.decode(ARGV[4])
+for i, write in ipairs(writes) do
+  redis.call(write[1], KEYS[4 + i], unpack(write, 2))
+end
+step({ unpack(KEYS, 5 + #writes) }, { unpack(ARGV, 5) })
+return 1`
+}
+
+/*
+ * The outbox's scripts, loaded once per connection (ioredis defineCommand: EVALSHA, the script body
+ * only after a NOSCRIPT). Every command inside a script is a command Redis runs, so the happy path's
+ * scripts touch each key once: park writes four keys, finish reads two and deletes up to three in one
+ * DEL. All keys share the `{jobs}` hash tag (infra/keys.ts), so each script is one Redis Cluster slot.
+ */
+const SCRIPTS = {
+  // KEYS: record, pending, lock, due. ARGV: deliveryId, pendingTtlMs, lockOwner, lockTtlMs, dueAt, field, value, …
+  // Newest wins: a later consent of the same grower supersedes an undelivered earlier one (pending),
+  // but the lock stays with a try already talking to Leaf. `due` is when the relay looks at it.
+  rcOutboxPark: {
+    numberOfKeys: 4,
+    lua: `redis.call('HSET', KEYS[1], unpack(ARGV, 6))
+redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
+local locked = redis.call('SET', KEYS[3], ARGV[3], 'PX', ARGV[4], 'NX')
+redis.call('ZADD', KEYS[4], ARGV[5], ARGV[1])
+if locked then return 1 end
+return 0`,
+  },
+  rcOutboxFinish: {
+    // No numberOfKeys: the caller passes the key count first (the extra writes vary).
+    lua: finishScript(''),
+  },
+  // KEYS: the key. ARGV: the expected value. Deletes it only while it still holds that value: a lock
+  // owned by someone else is left alone.
+  rcDeleteIfEqual: {
+    numberOfKeys: 1,
+    lua: `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`,
+  },
+  // KEYS: the lock. ARGV: owner, ttlMs.
+  rcRenewIfEqual: {
+    numberOfKeys: 1,
+    lua: `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0`,
+  },
+} as const
+
+type ScriptArg = string | number
+type OutboxRedis = Redis & { [name in keyof typeof SCRIPTS]: (...args: ScriptArg[]) => Promise<number> }
+
+/** Step bodies by finish-variant name, across connections: one name, one body. */
+const stepBodies = new Map<string, string>()
 
 /** The parked token was finished (delivered, cancelled) by another try while this one ran. */
 export class OutboxRecordGone extends Error {
@@ -51,17 +116,41 @@ export class OutboxRecordGone extends Error {
   }
 }
 
+/** `finished`: the record ended here, with the extra writes. `gone`: cancelled or ended elsewhere first. */
+export type FinishResult = 'finished' | 'gone'
+
 export interface Outbox {
   /**
-   * One MULTI: the sealed token, the grower's pending marker, the grower's delivery lock (when free)
-   * and the delayed delivery job. Either all of it is in Redis or none of it.
+   * One script, one round trip: the sealed token, the grower's pending marker, the grower's delivery
+   * lock (when free) and the record's due-time for the relay. No job: the queue is used only when a
+   * delivery does not end inline (handOver) or the process died first (the relay).
    * @returns whether this delivery holds the grower's lock.
    */
-  park(record: ParkedDelivery, job: { delayMs: number; lockOwner: string; lockTtlMs: number }): Promise<{ locked: boolean }>
+  park(record: ParkedDelivery, options: { lockOwner: string; lockTtlMs: number; dueAt: number }): Promise<{ locked: boolean }>
   load(deliveryId: string): Promise<ParkedDelivery | null>
+  /** Records, before Leaf is changed, that a post is under way. @throws OutboxRecordGone */
   markAttempted(deliveryId: string, replacedId: string | null): Promise<void>
-  /** Deletes the parked token; clears the pending marker if it is still this delivery's; `also` joins the MULTI. */
-  finish(record: ParkedDelivery, also?: (multi: RedisMulti) => Promise<void>): Promise<void>
+  /**
+   * Ends a delivery in one script: the record goes; the pending marker and the lock (`lockOwner`) go
+   * where they are still this delivery's; and `writes` run in the same script, only when the record
+   * was still parked, then `step`.
+   *
+   * EXTENSION POINT: `writes` and `step` are how another module records something exactly when a
+   * delivery ends: AtomicWrites (infra/atomic-write.ts) for plain writes (the webhook event), an
+   * AtomicStep for a change that reads first (the connection registry's entry). Their keys carry the
+   * job prefix's hash tag. A finish with a step runs a variant of the finish script with the step's
+   * body in it, loaded once per step name. A cancelled delivery (`gone`) runs none of them, and keeps
+   * its lock for the caller to release.
+   */
+  finish(record: ParkedDelivery, options?: { lockOwner?: string; lockTtlMs?: number; writes?: AtomicWrite[]; step?: AtomicStep }): Promise<FinishResult>
+  /** The inline tries gave up: the delivery job takes over (one MULTI with the relay's next look). */
+  handOver(record: Pick<ParkedDelivery, 'deliveryId' | 'leafUserId'>, options: { delayMs: number; watchAt: number }): Promise<void>
+  /** Delivery ids whose due-time has passed, oldest first (the relay's work list). */
+  overdue(now: number, limit: number): Promise<string[]>
+  /** When the relay should look at this delivery again. */
+  watch(deliveryId: string, at: number): Promise<void>
+  /** Removes a delivery id from the relay's list (its record is gone). */
+  forget(deliveryId: string): Promise<void>
   /** The delivery id the grower's newest parked token belongs to, if any. */
   latestFor(leafUserId: string): Promise<string | null>
   isPending(leafUserId: string): Promise<boolean>
@@ -76,46 +165,110 @@ export interface Outbox {
 
 export function createOutbox(jobs: JobQueue): Outbox {
   const key = redisKeys.outbox(jobs.prefix)
-  const client = (): Promise<Redis> => jobs.client()
+  const withScripts = new WeakSet<object>()
+  const client = async (): Promise<OutboxRedis> => {
+    const redis = await jobs.client()
+    if (!withScripts.has(redis)) {
+      for (const [name, script] of Object.entries(SCRIPTS)) redis.defineCommand(name, script)
+      withScripts.add(redis)
+    }
+    return redis as OutboxRedis
+  }
+  /** The finish script with `step` in it: defined on the connection at its first use (EVALSHA after). */
+  const withSteps = new WeakMap<object, Set<string>>()
+  const finishWithStep = (redis: OutboxRedis, step: AtomicStep): ((...args: ScriptArg[]) => Promise<number>) => {
+    const name = `rcOutboxFinishThen${step.name}`
+    const defined = withSteps.get(redis) ?? new Set<string>()
+    withSteps.set(redis, defined)
+    if (!defined.has(name)) {
+      const known = stepBodies.get(name)
+      if (known !== undefined && known !== step.lua) throw new Error(`outbox: two different bodies for the finish step ${step.name}`)
+      stepBodies.set(name, step.lua)
+      redis.defineCommand(name, { lua: finishScript(step.lua) })
+      defined.add(name)
+    }
+    return (redis as unknown as Record<string, (...args: ScriptArg[]) => Promise<number>>)[name] as (...args: ScriptArg[]) => Promise<number>
+  }
 
   return {
     recordKey: key.record,
-    async park(record, job) {
+    async park(record, options) {
       const redis = await client()
-      const multi = redis.multi()
-      multi.hset(key.record(record.deliveryId), toHash(record))
-      multi.pexpire(key.record(record.deliveryId), PARKED_TTL_MS)
-      // Newest wins: a later consent of the same grower supersedes an undelivered earlier one.
-      multi.set(key.pending(record.leafUserId), record.deliveryId, 'PX', PARKED_TTL_MS)
-      multi.set(key.lock(record.leafUserId), job.lockOwner, 'PX', job.lockTtlMs, 'NX')
-      await jobs.addToMulti(
-        multi,
-        'deliver-credential',
-        { deliveryId: record.deliveryId, leafUserId: record.leafUserId },
-        { jobId: record.deliveryId, delay: job.delayMs },
+      const fields = Object.entries(toHash(record)).flat()
+      const { deliveryId, leafUserId } = record
+      const locked = await redis.rcOutboxPark(
+        key.record(deliveryId),
+        key.pending(leafUserId),
+        key.lock(leafUserId),
+        key.due,
+        deliveryId,
+        PARKED_TTL_MS,
+        options.lockOwner,
+        options.lockTtlMs,
+        options.dueAt,
+        ...fields,
       )
-      const results = await multi.exec()
-      if (results === null) throw new Error('outbox: the MULTI was aborted')
-      const failed = results.find(([err]) => err !== null)
-      if (failed) throw failed[0]
-      return { locked: results[3]?.[1] === 'OK' }
+      return { locked: locked === 1 }
     },
     async load(deliveryId) {
       const hash = await (await client()).hgetall(key.record(deliveryId))
       return fromHash(deliveryId, hash)
     },
     async markAttempted(deliveryId, replacedId) {
-      const result = await (await client()).eval(MARK_IF_EXISTS, 1, key.record(deliveryId), replacedId ?? NONE)
-      if (result === -1) throw new OutboxRecordGone(deliveryId)
+      const redis = await client()
+      // One plain HSET: both fields exist while the record does, so HSET adds none. Fields added mean
+      // the record was gone (finished or cancelled) and this HSET just left a stub behind: remove it.
+      const added = await redis.hset(key.record(deliveryId), 'attempted', '1', 'replacedId', replacedId ?? NONE)
+      if (added > 0) {
+        await redis.del(key.record(deliveryId))
+        throw new OutboxRecordGone(deliveryId)
+      }
     },
-    async finish(record, also) {
+    async finish(record, options = {}) {
+      const redis = await client()
+      const writes = options.writes ?? []
+      const step = options.step
+      const stepKeys = step?.keys ?? []
+      const run = step ? finishWithStep(redis, step).bind(redis) : redis.rcOutboxFinish.bind(redis)
+      const finished = await run(
+        4 + writes.length + stepKeys.length,
+        key.record(record.deliveryId),
+        key.pending(record.leafUserId),
+        key.lock(record.leafUserId),
+        key.due,
+        ...writes.map((write) => write.key),
+        ...stepKeys,
+        record.deliveryId,
+        options.lockOwner ?? '',
+        options.lockTtlMs ?? 10_000,
+        JSON.stringify(writes.map((write) => [write.command, ...write.args])),
+        ...(step?.args ?? []),
+      )
+      return finished === 1 ? 'finished' : 'gone'
+    },
+    async handOver(record, options) {
       const multi = (await client()).multi()
-      multi.del(key.record(record.deliveryId))
-      multi.eval(DELETE_IF_EQUAL, 1, key.pending(record.leafUserId), record.deliveryId)
-      if (also) await also(multi)
+      // XX: a record cancelled meanwhile is not put back on the relay's list.
+      multi.zadd(key.due, 'XX', options.watchAt, record.deliveryId)
+      await jobs.addToMulti(
+        multi,
+        'deliver-credential',
+        { deliveryId: record.deliveryId, leafUserId: record.leafUserId },
+        { jobId: record.deliveryId, delay: options.delayMs },
+      )
       const results = await multi.exec()
-      const failed = results?.find(([err]) => err !== null)
+      if (results === null) throw new Error('outbox: the MULTI was aborted')
+      const failed = results.find(([err]) => err !== null)
       if (failed) throw failed[0]
+    },
+    async overdue(now, limit) {
+      return (await client()).zrangebyscore(key.due, '-inf', now, 'LIMIT', 0, limit)
+    },
+    async watch(deliveryId, at) {
+      await (await client()).zadd(key.due, 'XX', at, deliveryId)
+    },
+    async forget(deliveryId) {
+      await (await client()).zrem(key.due, deliveryId)
     },
     async latestFor(leafUserId) {
       return (await client()).get(key.pending(leafUserId))
@@ -127,17 +280,17 @@ export function createOutbox(jobs: JobQueue): Outbox {
       const redis = await client()
       const deliveryId = await redis.getdel(key.pending(leafUserId))
       if (deliveryId === null) return false
-      await redis.del(key.record(deliveryId))
+      await redis.multi().del(key.record(deliveryId)).zrem(key.due, deliveryId).exec()
       return true
     },
     async tryLock(leafUserId, owner, ttlMs) {
       return (await (await client()).set(key.lock(leafUserId), owner, 'PX', ttlMs, 'NX')) === 'OK'
     },
     async renewLock(leafUserId, owner, ttlMs) {
-      return (await (await client()).eval(RENEW_IF_EQUAL, 1, key.lock(leafUserId), owner, String(ttlMs))) === 1
+      return (await (await client()).rcRenewIfEqual(key.lock(leafUserId), owner, ttlMs)) === 1
     },
     async unlock(leafUserId, owner) {
-      await (await client()).eval(DELETE_IF_EQUAL, 1, key.lock(leafUserId), owner)
+      await (await client()).rcDeleteIfEqual(key.lock(leafUserId), owner)
     },
   }
 }

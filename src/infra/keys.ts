@@ -22,15 +22,19 @@ export const redisKeys = {
    * Cluster slot, so one MULTI can write a parked token and its job.
    */
   defaultJobPrefix: 'rc:{jobs}',
-  /** The outbox's keys under a job prefix: the sealed token, the grower's pending marker and lock. */
+  /**
+   * The outbox's keys under a job prefix: the sealed token, the grower's pending marker and lock, and
+   * `due` (a sorted set: delivery id → when the relay looks at it next).
+   */
   outbox: (jobPrefix: string) => ({
     record: (deliveryId: string) => `${jobPrefix}:outbox:${deliveryId}`,
     pending: (leafUserId: string) => `${jobPrefix}:pending:${leafUserId}`,
     lock: (leafUserId: string) => `${jobPrefix}:lock:${leafUserId}`,
+    due: `${jobPrefix}:due`,
   }),
   /**
    * The connection registry (registry/), no expiry: what this service connected, for Leaf's Alerts and
-   * the list endpoint. Under the job prefix's hash tag, so the delivery's finishing MULTI can write it
+   * the list endpoint. Under the job prefix's hash tag, so the delivery's finish script can write it
    * and its scripts touch one Cluster slot.
    */
   registry: (jobPrefix: string) => ({
@@ -47,4 +51,6 @@ export const redisKeys = {
     /** An alert for a credential not yet registered (its delivery still finishing); TTL one day. */
     earlyAlertPrefix: `${jobPrefix}:conn:early:`,
   }),
+  /** Webhook events recorded but not yet queued (a list, oldest first); the relay turns them into jobs. */
+  webhookOutbox: (jobPrefix: string) => `${jobPrefix}:webhook-outbox`,
 } as const

@@ -39,8 +39,6 @@ export interface JobQueue {
   client(): Promise<Redis>
   /** Adds a job inside `multi`; it exists only if the MULTI's EXEC succeeds, together with the rest. */
   addToMulti(multi: RedisMulti, name: JobName, data: object, opts: JobsOptions & { jobId: string }): Promise<void>
-  /** Removes a job that is not running (e.g. a delivery that succeeded inline). Best effort. */
-  remove(jobId: string): Promise<void>
   /** Options every job of this kind gets: attempts and backoff from its schedule, bounded history. */
   jobOptions(name: JobName): JobsOptions
   /** Starts consuming jobs on this instance with its own blocking connection. */
@@ -83,9 +81,6 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
       // Job#addJob accepts a pipeline: BullMQ's own FlowProducer adds jobs to a MULTI this way.
       const job = new Job(queue, name, data, { ...jobOptions(name), ...opts }, opts.jobId)
       await job.addJob(multi as unknown as Parameters<Job['addJob']>[0])
-    },
-    async remove(jobId) {
-      await queue.remove(jobId).catch(() => undefined)
     },
     jobOptions,
     startWorker(processors, workerOptions = {}) {

@@ -1,3 +1,4 @@
+import type { AtomicStep } from '../infra/atomic-write.js'
 import { redisKeys } from '../infra/keys.js'
 import type { Redis } from '../infra/redis.js'
 import type { JobQueue, RedisMulti } from '../jobs/queue.js'
@@ -7,6 +8,7 @@ import {
   FORGET,
   HEALTHS,
   REGISTER,
+  REGISTER_STEP,
   type AlertVerdict,
   type Health,
 } from './scripts.js'
@@ -46,9 +48,14 @@ export interface ListPage {
  * alerts, deliveries and disconnects see each other whole.
  */
 export interface ConnectionRegistry {
-  /** Joins a MULTI (the delivery's finishing step): the grower's entry is this credential, health `ok`. */
-  registerInMulti(multi: RedisMulti, entry: { leafUserId: string; credentialId: string; createdTime: string }): void
-  /** The same outside a MULTI, for a credential the connection API read but had not registered. */
+  /**
+   * The grower's entry is this credential, health `ok`: as a step the delivery's finish script runs in
+   * its own atomic step, only when the delivery really ended (infra/atomic-write.ts AtomicStep), so a
+   * crash cannot leave a delivered credential unknown to Leaf's Alerts. The registry owns the step's
+   * Lua (scripts.ts REGISTER_STEP) and its keys and args.
+   */
+  registrationStep(entry: { leafUserId: string; credentialId: string; createdTime: string }): AtomicStep
+  /** The same as a script of its own, for a credential the connection API read but had not registered. */
   register(entry: { leafUserId: string; credentialId: string; createdTime: string }): Promise<void>
   /** Disconnect: the grower's entry, its credential mapping and its index entries go. */
   forget(leafUserId: string): Promise<void>
@@ -58,51 +65,65 @@ export interface ConnectionRegistry {
    * alert older than the credential or the last health change, or a repeat change nothing.
    */
   applyAlert(change: HealthChange): Promise<AlertVerdict>
-  /** After the `connection.broken` webhook is queued: the alert needs no more telling (in `multi`). */
+  /** After the `connection.broken` webhook is queued: the alert needs no more telling (in `multi`, a MULTI of `client()`). */
   clearNotifyInMulti(multi: RedisMulti, leafUserId: string, alertKey: string): void
   /** Up to `limit` entries after the Leaf user id `after`, in id order, optionally of one health. */
   list(options: { health?: Health; limit: number; after?: string }): Promise<ListPage>
-  /** The Redis client the registry writes with (the job queue's producer connection). */
+  /** The Redis client the registry writes with (the job queue's producer connection, with the registry's scripts defined). */
   client(): Promise<Redis>
 }
 
+/*
+ * The scripts, loaded once per connection (ioredis defineCommand: EVALSHA, the body only after a
+ * NOSCRIPT), never re-sent per call; the caller passes the key count first. A MULTI of that connection
+ * has them too.
+ */
+const SCRIPTS = {
+  rcRegistryRegister: REGISTER,
+  rcRegistryForget: FORGET,
+  rcRegistryApplyAlert: APPLY_ALERT,
+  rcRegistryClearNotify: CLEAR_NOTIFY,
+} as const
+type Script = (...args: Array<string | number>) => Promise<unknown>
+type RegistryRedis = Redis & { [name in keyof typeof SCRIPTS]: Script }
+type RegistryMulti = RedisMulti & { [name in keyof typeof SCRIPTS]: (...args: Array<string | number>) => RedisMulti }
+
 export function createConnectionRegistry(jobs: JobQueue): ConnectionRegistry {
   const keys = redisKeys.registry(jobs.prefix)
-  const client = (): Promise<Redis> => jobs.client()
+  const withScripts = new WeakSet<object>()
+  const client = async (): Promise<RegistryRedis> => {
+    const redis = await jobs.client()
+    if (!withScripts.has(redis)) {
+      for (const [name, lua] of Object.entries(SCRIPTS)) redis.defineCommand(name, { lua })
+      withScripts.add(redis)
+    }
+    return redis as RegistryRedis
+  }
   const healthKeys = HEALTHS.map((health) => keys.healthPrefix + health)
 
-  const registerArgs = (entry: { leafUserId: string; credentialId: string; createdTime: string }) =>
-    [
-      4 + healthKeys.length,
-      keys.userPrefix + entry.leafUserId,
-      keys.credentialPrefix + entry.credentialId,
-      keys.index,
-      keys.healthPrefix + 'ok',
-      ...healthKeys,
-      entry.leafUserId,
-      entry.credentialId,
-      String(Date.now()),
-      String(leafTimeMs(entry.createdTime) ?? ''),
-      keys.credentialPrefix,
-    ] as const
+  // REGISTER_STEP's K and A (scripts.ts).
+  const registrationStep: ConnectionRegistry['registrationStep'] = (entry) => ({
+    name: 'Register',
+    lua: REGISTER_STEP,
+    keys: [keys.userPrefix + entry.leafUserId, keys.credentialPrefix + entry.credentialId, keys.index, keys.healthPrefix + 'ok', ...healthKeys],
+    args: [entry.leafUserId, entry.credentialId, String(Date.now()), String(leafTimeMs(entry.createdTime) ?? ''), keys.credentialPrefix],
+  })
 
   return {
     client,
-    registerInMulti(multi, entry) {
-      multi.eval(REGISTER, ...registerArgs(entry))
-    },
+    registrationStep,
     async register(entry) {
-      await (await client()).eval(REGISTER, ...registerArgs(entry))
+      const step = registrationStep(entry)
+      await (await client()).rcRegistryRegister(step.keys.length, ...step.keys, ...step.args)
     },
     async forget(leafUserId) {
-      await (await client()).eval(FORGET, 2 + healthKeys.length, keys.userPrefix + leafUserId, keys.index, ...healthKeys, leafUserId, keys.credentialPrefix)
+      await (await client()).rcRegistryForget(2 + healthKeys.length, keys.userPrefix + leafUserId, keys.index, ...healthKeys, leafUserId, keys.credentialPrefix)
     },
     async get(leafUserId) {
       return fromHash(leafUserId, await (await client()).hgetall(keys.userPrefix + leafUserId))
     },
     async applyAlert(change) {
-      const answer = (await (await client()).eval(
-        APPLY_ALERT,
+      const answer = (await (await client()).rcRegistryApplyAlert(
         1 + healthKeys.length,
         keys.credentialPrefix + change.credentialId,
         ...healthKeys,
@@ -117,7 +138,8 @@ export function createConnectionRegistry(jobs: JobQueue): ConnectionRegistry {
       return { outcome: answer[0] as AlertVerdict['outcome'], leafUserId: answer[1] ?? null } as AlertVerdict
     },
     clearNotifyInMulti(multi, leafUserId, alertKey) {
-      multi.eval(CLEAR_NOTIFY, 1, keys.userPrefix + leafUserId, alertKey)
+      // The MULTI must be of `client()`'s connection, which has the scripts defined.
+      ;(multi as RegistryMulti).rcRegistryClearNotify(1, keys.userPrefix + leafUserId, alertKey)
     },
     async list({ health, limit, after }) {
       const redis = await client()

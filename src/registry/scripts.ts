@@ -5,6 +5,8 @@
  * they live in the same Cluster slot.
  */
 
+import { standaloneScript } from '../infra/atomic-write.js'
+
 export const HEALTHS = ['ok', 'unauthenticated', 'limited_permission'] as const
 export type Health = (typeof HEALTHS)[number]
 
@@ -22,31 +24,37 @@ export type AlertVerdict =
   | { outcome: 'applied' | 'notify' | 'stale' | 'unchanged' | 'replaced'; leafUserId: string }
   | { outcome: 'unknown'; leafUserId: null }
 
-// KEYS: user hash, credential mapping, index, the `ok` health set, then every health set.
-// ARGV: leafUserId, credentialId, connectedAt ms, Leaf createdTime ms ('' unknown), credential prefix.
+// K: user hash, credential mapping, index, the `ok` health set, then every health set.
+// A: leafUserId, credentialId, connectedAt ms, Leaf createdTime ms ('' unknown), credential prefix.
 // The same credential again (a retried finish, a re-read) keeps its health; another one replaces the
 // entry and starts at `ok` (a reconnect), unless Leaf created it before the registered one: a status
 // read that saw the old credential just before a reconnect replaced it must not undo the reconnect.
-export const REGISTER = `
-local old = redis.call('HGET', KEYS[1], 'credentialId')
-local oldCreated = redis.call('HGET', KEYS[1], 'createdAt')
-if old and old ~= ARGV[2] and oldCreated and oldCreated ~= '' and ARGV[4] ~= '' and tonumber(ARGV[4]) < tonumber(oldCreated) then
+// A body of a Lua function of K and A (infra/atomic-write.ts AtomicStep): the delivery's finish script
+// runs it in its own atomic step, and REGISTER is the same body as a script of its own.
+// A grower with no entry is in no index set (every change writes the entry and its sets together),
+// so a first registration writes without clearing: four writes after one read.
+export const REGISTER_STEP = `local entry = redis.call('HMGET', K[1], 'credentialId', 'createdAt')
+local old, oldCreated = entry[1], entry[2]
+if old and old ~= A[2] and oldCreated and oldCreated ~= '' and A[4] ~= '' and tonumber(A[4]) < tonumber(oldCreated) then
   return -1
 end
-if old == ARGV[2] then
-  redis.call('SET', KEYS[2], ARGV[1])
-  redis.call('ZADD', KEYS[3], 0, ARGV[1])
+if old == A[2] then
+  redis.call('SET', K[2], A[1])
+  redis.call('ZADD', K[3], 0, A[1])
   return 0
 end
-if old then redis.call('DEL', ARGV[5] .. old) end
-for i = 5, #KEYS do redis.call('ZREM', KEYS[i], ARGV[1]) end
-redis.call('DEL', KEYS[1])
-redis.call('HSET', KEYS[1], 'credentialId', ARGV[2], 'health', 'ok', 'connectedAt', ARGV[3], 'createdAt', ARGV[4])
-redis.call('SET', KEYS[2], ARGV[1])
-redis.call('ZADD', KEYS[3], 0, ARGV[1])
-redis.call('ZADD', KEYS[4], 0, ARGV[1])
-return 1
-`
+if old then
+  redis.call('DEL', A[5] .. old)
+  for i = 5, #K do redis.call('ZREM', K[i], A[1]) end
+  redis.call('DEL', K[1])
+end
+redis.call('HSET', K[1], 'credentialId', A[2], 'health', 'ok', 'connectedAt', A[3], 'createdAt', A[4])
+redis.call('SET', K[2], A[1])
+redis.call('ZADD', K[3], 0, A[1])
+redis.call('ZADD', K[4], 0, A[1])
+return 1`
+
+export const REGISTER = standaloneScript(REGISTER_STEP)
 
 // KEYS: user hash, index, every health set. ARGV: leafUserId, credential prefix.
 export const FORGET = `

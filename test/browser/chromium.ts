@@ -13,8 +13,8 @@ import { standIn } from '../helpers/kit/stand-in.js'
 
 /*
  * Shared pieces of the browser tests: Debian's Chromium driven by playwright-core (never
- * `playwright install`; .ci/run apt-installs chromium), the demo started on free ports against the
- * test Redis, the Raven sandbox's sign-in and consent, screenshots under test-artifacts/.
+ * `playwright install`; .ci/run apt-installs chromium), the demo started on free ports against a
+ * Redis of its own, the Raven sandbox's sign-in and consent, screenshots under test-artifacts/.
  */
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'

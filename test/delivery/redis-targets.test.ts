@@ -70,7 +70,7 @@ describe('REDIS_URL forms', () => {
     expect(await direct.get('rc:sentinel-check')).toBe('ok')
   })
 
-  it('parks a token and its job in one MULTI on Redis Cluster (one hash slot)', async () => {
+  it('parks a token in one script and hands it to its job in one MULTI on Redis Cluster (one hash slot)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rc-cluster-'))
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }))
     const port = await freePort()
@@ -89,9 +89,13 @@ describe('REDIS_URL forms', () => {
     const outbox = createOutbox(jobs)
     const record = { deliveryId: 'dlv_cluster', leafUserId: 'u1', connectSessionId: 'cs_1', sealedToken: 'v1.k.i.c.t', createdAt: Date.now(), attempted: false, replacedId: null }
     await waitFor('the cluster client', () => jobs.client().then(() => true, () => false), 10_000, 200)
-    expect(await outbox.park(record, { delayMs: 60_000, lockOwner: 'test', lockTtlMs: 1000 })).toEqual({ locked: true })
+    expect(await outbox.park(record, { lockOwner: 'test', lockTtlMs: 1000, dueAt: Date.now() })).toEqual({ locked: true })
     expect(await outbox.load('dlv_cluster')).toMatchObject({ leafUserId: 'u1', sealedToken: 'v1.k.i.c.t' })
+    expect(await outbox.overdue(Date.now(), 10)).toEqual(['dlv_cluster'])
+    await outbox.handOver(record, { delayMs: 60_000, watchAt: Date.now() + 60_000 })
     expect(await jobs.queue.getJobState('dlv_cluster')).toBe('delayed')
     expect(await outbox.isPending('u1')).toBe(true)
+    expect(await outbox.finish(record, { lockOwner: 'test' })).toBe('finished')
+    expect(await outbox.isPending('u1')).toBe(false)
   })
 })

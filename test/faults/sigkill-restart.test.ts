@@ -62,6 +62,8 @@ describe('the service killed with SIGKILL right after the code exchange', () => 
     expect(world.leaf.state.requestsTo('POST', credentialPath).filter((entry) => entry.status === 201)).toHaveLength(1)
     expect(await world.raven.isRefreshTokenActive(refreshToken)).toBe(true)
     expect(world.raven.stats.tokenRequestsForCode(code)).toBe(1)
+    // The service logs asynchronously: the line may trail the write it reports.
+    await waitFor('the delivery log line', () => logged(second, 'credential delivered to Leaf').length > 0, 10_000)
     expect(logged(second, 'credential delivered to Leaf').map((record) => record.via)).toEqual(['job'])
     const status = await fetch(`${world.publicBaseUrl}/v1/users/${leafUserId}/raven-connection`, { headers: { Authorization: `Bearer ${world.apiKey}` } })
     expect(await status.json()).toMatchObject({ leafUserId, connected: true, pending: false })

@@ -53,7 +53,7 @@ export interface SystemOptions {
    * Tuning of the delivery (outbox + BullMQ queue + webhooks), which every system runs under a key
    * prefix of its own; `worker: false` leaves the queue unworked until `service.startWorker()`.
    */
-  durable?: { inlineBudgetMs?: number; lockTtlMs?: number; worker?: boolean }
+  durable?: { inlineBudgetMs?: number; lockTtlMs?: number; worker?: boolean; relayWatchMs?: number }
   /**
    * Leaf Alerts on: LEAF_ALERTS_SECRET set, and the Leaf sandbox's retry schedule of undelivered alerts
    * (default: Leaf's 1/30/60/240 minutes, i.e. never within a test).
@@ -167,6 +167,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
     jobPrefix: `rc:{test-${randomBytes(4).toString('hex')}}`,
     ...(options.durable?.inlineBudgetMs !== undefined && { inlineBudgetMs: options.durable.inlineBudgetMs }),
     ...(options.durable?.lockTtlMs !== undefined && { lockTtlMs: options.durable.lockTtlMs }),
+    ...(options.durable?.relayWatchMs !== undefined && { relayWatchMs: options.durable.relayWatchMs }),
   })
   const { app, redis, raven: ravenClient, leaf: leafClient } = service
   await connectRedis(redis)

@@ -46,6 +46,9 @@ export const en = {
   'link.missing.heading': 'This link is incomplete',
   'link.missing.body': 'Part of the link is missing. It may have been cut off when it was copied.',
   'link.missing.next': 'Go back to {app} and choose Connect Raven again to get a fresh link.',
+  'link.spent.heading': 'Something went wrong on our side, and this link can no longer be used',
+  'link.spent.body': 'Connect links work only once, so this one is spent.',
+  'link.spent.next': 'Go back to {app} and choose Connect Raven again to get a fresh link.',
 
   'unavailable.heading': 'Connecting Raven is not available right now',
   'unavailable.body': 'Nothing was changed.',

@@ -44,6 +44,9 @@ export const es: Catalogue = {
   'link.missing.heading': 'Este enlace está incompleto',
   'link.missing.body': 'Falta una parte del enlace. Quizás se cortó al copiarlo.',
   'link.missing.next': 'Vuelve a {app} y conecta Raven otra vez para recibir un enlace nuevo.',
+  'link.spent.heading': 'Algo salió mal de nuestro lado y este enlace ya no se puede usar',
+  'link.spent.body': 'Los enlaces de conexión funcionan una sola vez, así que este ya se usó.',
+  'link.spent.next': 'Vuelve a {app} y conecta Raven otra vez para recibir un enlace nuevo.',
 
   'unavailable.heading': 'Ahora no se puede conectar Raven',
   'unavailable.body': 'No se cambió nada.',

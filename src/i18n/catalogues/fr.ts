@@ -45,6 +45,9 @@ export const fr: Catalogue = {
   'link.missing.heading': 'Ce lien est incomplet',
   'link.missing.body': 'Une partie du lien manque. Il a peut-être été coupé lors d’un copier-coller.',
   'link.missing.next': 'Retournez sur {app} et connectez Raven à nouveau pour obtenir un nouveau lien.',
+  'link.spent.heading': 'Un problème est survenu de notre côté, et ce lien ne peut plus être utilisé',
+  'link.spent.body': 'Les liens de connexion ne fonctionnent qu’une fois : celui-ci est épuisé.',
+  'link.spent.next': 'Retournez sur {app} et connectez Raven à nouveau pour obtenir un nouveau lien.',
 
   'unavailable.heading': 'Impossible de connecter Raven pour le moment',
   'unavailable.body': 'Rien n’a été modifié.',

@@ -45,6 +45,9 @@ export const ptBR: Catalogue = {
   'link.missing.heading': 'Este link está incompleto',
   'link.missing.body': 'Falta uma parte do link. Talvez ele tenha sido cortado ao ser copiado.',
   'link.missing.next': 'Volte para {app} e conecte o Raven de novo para receber um link novo.',
+  'link.spent.heading': 'Algo deu errado do nosso lado, e este link não pode mais ser usado',
+  'link.spent.body': 'Os links de conexão funcionam uma vez só, então este já foi usado.',
+  'link.spent.next': 'Volte para {app} e conecte o Raven de novo para receber um link novo.',
 
   'unavailable.heading': 'Não é possível conectar o Raven agora',
   'unavailable.body': 'Nada foi alterado.',
