@@ -123,6 +123,12 @@ export function createConnectLinkStore(redis: Redis) {
       return liveLink(raw)
     },
 
+    /** Whether the link can still be taken: after a failed launch, what the grower may be told. */
+    async isUnspent(token: string): Promise<boolean> {
+      if (!token.startsWith(CONNECT_TOKEN_PREFIX) || token.length > 100) return false
+      return (await redis.exists(redisKeys.connectLink(hashToken(token)))) === 1
+    },
+
     /**
      * The launch's Redis work in one round trip (LAUNCH_SCRIPT): counts the client against `count`,
      * takes the link like `consume`, and writes `session` with the link's record in it. Over the

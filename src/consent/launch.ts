@@ -95,10 +95,15 @@ export function launchHandler(deps: LaunchDeps) {
     try {
       taken = await deps.connectLinks.launch(token, count, fresh)
     } catch (err) {
-      // Redis unreachable: the script never ran, the link is intact: "try again" (503) is true. Redis
-      // answered with an error (refused the session write: ACL, out of memory): a script is not rolled
-      // back, so the link's GETDEL stands and the grower must be told it is spent.
-      if (isRedisUnavailable(err)) throw err
+      // Redis unreachable: the script never ran, "try again" (503) is true. Redis answered with an error:
+      // usually it refused the whole script (a declared key it may not write, out of memory), which
+      // leaves the link as it was; a script that failed half-way is not rolled back. Ask, and tell the
+      // grower what is true.
+      if (isRedisUnavailable(err) || (await deps.connectLinks.isUnspent(token).catch(() => false))) {
+        log.error({ err, reqId: req.id }, 'launch failed before the connect link was spent')
+        res.status(503).setHeader('Retry-After', '30').type('html').send(renderUnavailablePage(page))
+        return
+      }
       return spentLink(req, res, err)
     }
     if (taken.kind === 'limited') return next(problem.tooManyRequests(retryAfterSeconds(taken.retryAfterMs)))
