@@ -1,5 +1,5 @@
-import { renderPage, type PageContext, type PageOptions, type PageVisual } from '../http/html-page.js'
-import { translator, type MessageKey } from '../i18n/messages.js'
+import { renderMessagePage, renderPage, type PageContext, type PageOptions, type PageVisual } from '../http/html-page.js'
+import { translator } from '../i18n/messages.js'
 import type { ConnectOutcome } from './outcome.js'
 
 /**
@@ -49,18 +49,9 @@ function visualOf(outcome: ConnectOutcome): PageVisual {
 
 /** A launch link that cannot be used (unknown, used, expired or malformed). */
 export function renderLaunchErrorPage(kind: 'invalid_link' | 'missing_link', context: PageContext): string {
-  const t = translator(context.locale, context.settings.appName)
-  const prefix = kind === 'missing_link' ? 'link.missing' : 'link.expired'
-  return renderPage(
-    {
-      heading: t(`${prefix}.heading` satisfies MessageKey),
-      paragraphs: [t(`${prefix}.body`)],
-      nextStep: t(`${prefix}.next`),
-      visual: kind === 'missing_link' ? 'error' : 'expired',
-      mainAttributes: { 'data-raven': 'error', 'data-reason': kind === 'missing_link' ? 'invalid_request' : 'expired' },
-    },
-    context,
-  )
+  return kind === 'missing_link'
+    ? renderMessagePage('link.missing', { visual: 'error', reason: 'invalid_request' }, context)
+    : renderMessagePage('link.expired', { visual: 'expired', reason: 'expired' }, context)
 }
 
 /**
@@ -68,30 +59,10 @@ export function renderLaunchErrorPage(kind: 'invalid_link' | 'missing_link', con
  * could be set, so the flow would fail later. Nothing was spent; the grower can use the link again.
  */
 export function renderMisconfiguredPage(context: PageContext): string {
-  const t = translator(context.locale, context.settings.appName)
-  return renderPage(
-    {
-      heading: t('misconfigured.heading'),
-      paragraphs: [t('misconfigured.body')],
-      nextStep: t('misconfigured.next'),
-      visual: 'error',
-      mainAttributes: { 'data-raven': 'error', 'data-reason': 'server_error' },
-    },
-    context,
-  )
+  return renderMessagePage('misconfigured', { visual: 'error', reason: 'server_error' }, context)
 }
 
 /** The launch failed on our side after the one-time link was spent: say so, and how to get a new one. */
 export function renderSpentLinkPage(context: PageContext): string {
-  const t = translator(context.locale, context.settings.appName)
-  return renderPage(
-    {
-      heading: t('link.spent.heading'),
-      paragraphs: [t('link.spent.body')],
-      nextStep: t('link.spent.next'),
-      visual: 'error',
-      mainAttributes: { 'data-raven': 'error', 'data-reason': 'server_error' },
-    },
-    context,
-  )
+  return renderMessagePage('link.spent', { visual: 'error', reason: 'server_error' }, context)
 }

@@ -3,7 +3,7 @@
  * unavailable, error pages, and the pages the Node server writes itself for unparseable requests), in
  * the page's language and with the host's name, logo and colour.
  */
-import { translator } from '../i18n/messages.js'
+import { translator, type MessageKey } from '../i18n/messages.js'
 import { NEUTRAL_PAGE_CONTEXT, type PageContext } from './page-context.js'
 import { outcomeIcon, type PageVisual } from './page-icons.js'
 
@@ -79,19 +79,34 @@ function brandHeader(context: PageContext, logoAlt: string): string {
   return `<header class="brand">${logo}${name}</header>`
 }
 
-/** Redis or Raven unreachable: nothing was changed, try again. */
-export function renderUnavailablePage(context: PageContext = NEUTRAL_PAGE_CONTEXT): string {
+/** Catalogue prefixes whose `.heading`, `.body` and `.next` make a whole page. */
+type MessagePage = { [K in MessageKey]: K extends `${infer Prefix}.heading` ? Prefix : never }[MessageKey]
+
+/**
+ * A page that is one catalogue message (heading, body, next step) and one flow result on <main>: the
+ * unavailable page, the launch's link pages, the misconfigured and spent-link pages.
+ */
+export function renderMessagePage(
+  message: MessagePage,
+  result: { visual: PageVisual; reason: 'invalid_request' | 'expired' | 'server_error' },
+  context: PageContext = NEUTRAL_PAGE_CONTEXT,
+): string {
   const t = translator(context.locale, context.settings.appName)
   return renderPage(
     {
-      heading: t('unavailable.heading'),
-      paragraphs: [t('unavailable.body')],
-      nextStep: t('unavailable.next'),
-      visual: 'error',
-      mainAttributes: { 'data-raven': 'error', 'data-reason': 'server_error' },
+      heading: t(`${message}.heading` as MessageKey),
+      paragraphs: [t(`${message}.body` as MessageKey)],
+      nextStep: t(`${message}.next` as MessageKey),
+      visual: result.visual,
+      mainAttributes: { 'data-raven': 'error', 'data-reason': result.reason },
     },
     context,
   )
+}
+
+/** Redis or Raven unreachable: nothing was changed, try again. */
+export function renderUnavailablePage(context: PageContext = NEUTRAL_PAGE_CONTEXT): string {
+  return renderMessagePage('unavailable', { visual: 'error', reason: 'server_error' }, context)
 }
 
 /**
