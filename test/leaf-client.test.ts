@@ -4,7 +4,7 @@ import { REDACTED, redactText } from '../src/leaf/redact.js'
 import { createLogger } from '../src/infra/logger.js'
 import { createMetrics } from '../src/infra/metrics.js'
 import { startLeafSandbox, type LeafSandbox } from '../sandboxes/leaf/server.js'
-import { waitFor } from './helpers/kit/index.js'
+import { leafErrorOf, waitFor } from './helpers/kit/index.js'
 
 const LOGIN = { username: 'leaf-demo@example.com', password: 'leaf-sandbox-pw' }
 const CREDENTIAL = { clientId: 'raven-app', clientSecret: 'app-secret-xyz', refreshToken: 'rt-grower-first' }
@@ -28,15 +28,6 @@ function makeClient(overrides: Partial<LeafClientOptions> = {}): LeafClient {
     logger: createLogger({ level: 'debug', destination }),
     ...overrides,
   })
-}
-
-async function leafError(promise: Promise<unknown>): Promise<LeafError> {
-  const err = await promise.then(
-    () => undefined,
-    (reason: unknown) => reason,
-  )
-  expect(err).toBeInstanceOf(LeafError)
-  return err as LeafError
 }
 
 beforeAll(async () => {
@@ -115,14 +106,14 @@ describe('LeafClient authentication', () => {
     const client = makeClient({ auth: { token } })
     await expect(client.getUser(user.id)).resolves.toMatchObject({ id: user.id })
     sandbox.faults.expireTokensNow()
-    const err = await leafError(client.getUser(user.id))
+    const err = await leafErrorOf(client.getUser(user.id))
     expect(err).toMatchObject({ kind: 'unauthorized', status: 401, retryable: false })
     expect(sandbox.state.authentications).toBe(1)
   })
 
   it('reports a refused login as unauthorized without retrying it', async () => {
     const client = makeClient({ auth: { username: LOGIN.username, password: 'wrong' } })
-    const err = await leafError(client.getUser('anyone'))
+    const err = await leafErrorOf(client.getUser('anyone'))
     expect(err.kind).toBe('unauthorized')
     expect(err.message).not.toContain('wrong')
     expect(sandbox.state.failedAuthentications).toBe(1)
@@ -154,7 +145,7 @@ describe('LeafClient retries', () => {
 
   it('gives up after retry.attempts with a retryable, ambiguous unavailable error', async () => {
     sandbox.faults.unavailable(5_000)
-    const err = await leafError(makeClient().getUser('g'))
+    const err = await leafErrorOf(makeClient().getUser('g'))
     expect(err).toMatchObject({ kind: 'unavailable', status: 503, retryable: true, ambiguous: true })
     expect(sandbox.state.requests).toHaveLength(3) // the authentication, tried 3 times
   })
@@ -162,7 +153,7 @@ describe('LeafClient retries', () => {
   it('does not retry a final 4xx and logs a warning without the body', async () => {
     const user = sandbox.state.addUser({ externalId: 'g' })
     sandbox.faults.script('GET', '/users/*', { status: 403, body: { detail: 'forbidden-detail-text' } })
-    const err = await leafError(makeClient().getUser(user.id))
+    const err = await leafErrorOf(makeClient().getUser(user.id))
     expect(err).toMatchObject({ kind: 'rejected', status: 403, retryable: false, ambiguous: false })
     expect(sandbox.state.requestsTo('GET', '/users/')).toHaveLength(1)
     const warning = logLines.find((line) => line.includes('"level":40'))
@@ -176,14 +167,14 @@ describe('LeafClient retries', () => {
     await client.getUser(user.id)
     const slow = { status: 200, body: {}, delayMs: 1_000 }
     sandbox.faults.script('GET', '/users/*', slow, slow, slow)
-    const err = await leafError(client.getUser(user.id))
+    const err = await leafErrorOf(client.getUser(user.id))
     expect(err).toMatchObject({ kind: 'timeout', retryable: true, ambiguous: true })
     expect(sandbox.state.requestsTo('GET', '/users/')).toHaveLength(4)
   })
 
   it('rejects an answer of the wrong shape as invalid_response', async () => {
     sandbox.faults.script('GET', '/users/*', { status: 200, body: { notAUser: true } })
-    const err = await leafError(makeClient().getUser('g'))
+    const err = await leafErrorOf(makeClient().getUser('g'))
     expect(err.kind).toBe('invalid_response')
   })
 
@@ -208,9 +199,9 @@ describe('LeafClient read-only checks (npm run doctor)', () => {
   })
 
   it('says which step Leaf refused: the login, or the static token', async () => {
-    const login = await leafError(makeClient({ auth: { username: LOGIN.username, password: 'wrong' } }).proveAccess())
+    const login = await leafErrorOf(makeClient({ auth: { username: LOGIN.username, password: 'wrong' } }).proveAccess())
     expect(login).toMatchObject({ kind: 'unauthorized', operation: 'authenticate', status: 401 })
-    const token = await leafError(makeClient({ auth: { token: 'eyJhbGciOiJIUzI1NiJ9.eyJleHAiOjF9.revoked' } }).proveAccess())
+    const token = await leafErrorOf(makeClient({ auth: { token: 'eyJhbGciOiJIUzI1NiJ9.eyJleHAiOjF9.revoked' } }).proveAccess())
     expect(token).toMatchObject({ kind: 'unauthorized', operation: 'prove_access', status: 401 })
   })
 
@@ -220,7 +211,7 @@ describe('LeafClient read-only checks (npm run doctor)', () => {
     const slow = { status: 404, body: {}, delayMs: 1_000 }
     sandbox.faults.script('GET', '/users/*', slow, slow, slow)
     const caller = new AbortController()
-    const proving = leafError(client.proveAccess({ signal: caller.signal }))
+    const proving = leafErrorOf(client.proveAccess({ signal: caller.signal }))
     await waitFor('the lookup to reach Leaf', () => sandbox.state.requestsTo('GET', '/users/').length === 2)
     caller.abort(new Error('time limit of the check'))
     expect(await proving).toMatchObject({ operation: 'prove_access' })
@@ -290,7 +281,7 @@ describe('LeafClient users', () => {
   it('refuses an externalId that several users carry exactly', async () => {
     sandbox.state.addUser({ externalId: 'dup' })
     sandbox.state.addUser({ externalId: 'dup' })
-    const err = await leafError(makeClient().findOrCreateUserByExternalId({ externalId: 'dup' }))
+    const err = await leafErrorOf(makeClient().findOrCreateUserByExternalId({ externalId: 'dup' }))
     expect(err.kind).toBe('ambiguous_external_id')
     expect(sandbox.state.requestsTo('POST', '/users')).toHaveLength(0)
   })
@@ -317,10 +308,10 @@ describe('LeafClient raven credentials', () => {
 
   it('maps a create for an unknown user to not_found and a duplicate to rejected', async () => {
     const client = makeClient()
-    expect((await leafError(client.createRavenCredential('nobody', CREDENTIAL))).kind).toBe('not_found')
+    expect((await leafErrorOf(client.createRavenCredential('nobody', CREDENTIAL))).kind).toBe('not_found')
     const user = sandbox.state.addUser({ externalId: 'g' })
     await client.createRavenCredential(user.id, CREDENTIAL)
-    expect(await leafError(client.createRavenCredential(user.id, CREDENTIAL))).toMatchObject({ kind: 'rejected', status: 409 })
+    expect(await leafErrorOf(client.createRavenCredential(user.id, CREDENTIAL))).toMatchObject({ kind: 'rejected', status: 409 })
   })
 
   it('replaces an existing credential so Leaf holds exactly the new one', async () => {
@@ -353,7 +344,7 @@ describe('LeafClient raven credentials', () => {
   it('checks a conflict-looking answer with a GET and reports it when nothing is stored', async () => {
     const user = sandbox.state.addUser({ externalId: 'g' })
     sandbox.faults.script('POST', '/users/*/raven-credentials', { status: 422 })
-    const err = await leafError(makeClient().replaceRavenCredential(user.id, CREDENTIAL))
+    const err = await leafErrorOf(makeClient().replaceRavenCredential(user.id, CREDENTIAL))
     expect(err).toMatchObject({ kind: 'rejected', status: 422 })
     expect(sandbox.state.requestsTo('GET', '/raven-credentials').length).toBe(2)
   })
@@ -374,7 +365,7 @@ describe('LeafClient raven credentials', () => {
     const user = sandbox.state.addUser({ externalId: 'g' })
     sandbox.state.storeCredential(user.id, { ...CREDENTIAL, refreshToken: 'rt-old' })
     sandbox.faults.script('DELETE', '/users/*/raven-credentials', { status: 204 }) // acknowledged, not done
-    const err = await leafError(makeClient().replaceRavenCredential(user.id, CREDENTIAL))
+    const err = await leafErrorOf(makeClient().replaceRavenCredential(user.id, CREDENTIAL))
     expect(err).toMatchObject({ kind: 'rejected', status: 409 })
   })
 })

@@ -10,6 +10,7 @@ import { REDACTED, TEXT_PATTERNS, redactText } from '../src/leaf/redact.js'
 import { MAX_LEAF_BODY_BYTES } from '../src/leaf/transport.js'
 import { createLogger } from '../src/infra/logger.js'
 import { startLeafSandbox, type LeafSandbox } from '../sandboxes/leaf/server.js'
+import { leafErrorOf } from './helpers/kit/index.js'
 
 const LOGIN = { username: 'leaf-demo@example.com', password: 'leaf-hostile-pw-7f3a' }
 const CREDENTIAL = { clientId: 'raven-app', clientSecret: 'app-secret-hostile-91', refreshToken: 'rt-hostile-grower-44' }
@@ -46,15 +47,6 @@ function client(): LeafClient {
   return new LeafClient({ apiUrl: leaf.url, auth: LOGIN, timeoutMs: 2000, retry: { attempts: 3, baseMs: 5, capMs: 20 }, logger: createLogger({ level: 'silent' }) })
 }
 
-async function leafError(promise: Promise<unknown>): Promise<LeafError> {
-  const err = await promise.then(
-    () => undefined,
-    (reason: unknown) => reason,
-  )
-  expect(err).toBeInstanceOf(LeafError)
-  return err as LeafError
-}
-
 beforeAll(async () => {
   leaf = await startLeafSandbox({ port: 0, ...LOGIN })
   elsewhere = await startElsewhere()
@@ -72,7 +64,7 @@ describe('Leaf calls never follow redirects', () => {
   it.each([307, 308])('a %i on /api/authenticate is an error, and the password is not sent to the Location', async (status) => {
     leaf.faults.script('POST', '/api/authenticate', { status, headers: { Location: `${elsewhere.url}/api/authenticate` } })
     const user = leaf.state.addUser({ externalId: 'g' })
-    const err = await leafError(client().getUser(user.id))
+    const err = await leafErrorOf(client().getUser(user.id))
     expect(err.kind).toBe('invalid_response')
     expect(err.status).toBe(status)
     expect(elsewhere.requests).toEqual([])
@@ -84,7 +76,7 @@ describe('Leaf calls never follow redirects', () => {
     const user = leaf.state.addUser({ externalId: 'g' })
     const path = `/users/${user.id}/raven-credentials`
     leaf.faults.script('POST', path, { status, headers: { Location: `${elsewhere.url}/services/usermanagement/api${path}` } })
-    const err = await leafError(client().createRavenCredential(user.id, CREDENTIAL))
+    const err = await leafErrorOf(client().createRavenCredential(user.id, CREDENTIAL))
     expect(err.kind).toBe('invalid_response')
     expect(elsewhere.requests).toEqual([])
     expect(leaf.state.credentialFor(user.id)).toBeUndefined()
@@ -95,7 +87,7 @@ describe('Leaf calls never follow redirects', () => {
   it('a redirect during the reconnect routine leaves Leaf and the other server without the credential', async () => {
     const user = leaf.state.addUser({ externalId: 'g' })
     leaf.faults.script('POST', `/users/${user.id}/raven-credentials`, { status: 307, headers: { Location: `${elsewhere.url}/steal` } })
-    await leafError(client().replaceRavenCredential(user.id, CREDENTIAL))
+    await leafErrorOf(client().replaceRavenCredential(user.id, CREDENTIAL))
     expect(elsewhere.requests).toEqual([])
     expect(leaf.state.credentialFor(user.id)).toBeUndefined()
   })
@@ -107,7 +99,7 @@ describe('Leaf bodies are read with a size cap', () => {
   it('refuses an answer announced (Content-Length) larger than the cap as invalid_response', async () => {
     const user = leaf.state.addUser({ externalId: 'g' })
     leaf.faults.script('GET', `/users/${user.id}/raven-credentials/events`, { status: 200, body: hugeEvents() })
-    const err = await leafError(client().getRavenCredentialEvents(user.id))
+    const err = await leafErrorOf(client().getRavenCredentialEvents(user.id))
     expect(err.kind).toBe('invalid_response')
     expect(err.message).toContain(`larger than ${MAX_LEAF_BODY_BYTES} bytes`)
   })
@@ -115,7 +107,7 @@ describe('Leaf bodies are read with a size cap', () => {
   it('stops reading a streamed answer (no Content-Length) once it passes the cap', async () => {
     const user = leaf.state.addUser({ externalId: 'g' })
     leaf.faults.script('GET', `/users/${user.id}/raven-credentials/events`, { status: 200, body: hugeEvents(), chunked: true })
-    const err = await leafError(client().getRavenCredentialEvents(user.id))
+    const err = await leafErrorOf(client().getRavenCredentialEvents(user.id))
     expect(err.kind).toBe('invalid_response')
     expect(err.message).toContain(`larger than ${MAX_LEAF_BODY_BYTES} bytes`)
   })

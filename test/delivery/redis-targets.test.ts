@@ -11,7 +11,7 @@ import { createOutbox } from '../../src/delivery/outbox.js'
 import { connectRedis, createRedis } from '../../src/infra/redis.js'
 import { parseRedisTarget } from '../../src/infra/redis-url.js'
 import { captureLogs } from '../helpers/log-capture.js'
-import { waitFor } from '../helpers/kit/index.js'
+import { startOneNodeCluster, waitFor } from '../helpers/kit/index.js'
 import { freePort, startRedisServer } from '../setup/global-setup.js'
 
 const cleanups: Array<() => Promise<void> | void> = []
@@ -71,17 +71,7 @@ describe('REDIS_URL forms', () => {
   })
 
   it('parks a token in one script and hands it to its job in one MULTI on Redis Cluster (one hash slot)', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'rc-cluster-'))
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }))
-    const port = await freePort()
-    spawnRedis(['--port', String(port), '--bind', '127.0.0.1', '--cluster-enabled', 'yes', '--cluster-announce-ip', '127.0.0.1', '--cluster-config-file', join(dir, 'nodes.conf'), '--dir', dir, '--save', '', '--appendonly', 'no'])
-    const admin = new Redis(`redis://127.0.0.1:${port}`, { lazyConnect: true, retryStrategy: () => 100 })
-    admin.on('error', () => undefined)
-    cleanups.push(() => admin.disconnect())
-    admin.connect().catch(() => undefined)
-    await waitFor('the node', () => admin.status === 'ready', 10_000, 100)
-    await admin.call('CLUSTER', 'ADDSLOTSRANGE', '0', '16383')
-    await waitFor('cluster_state:ok', async () => String(await admin.call('CLUSTER', 'INFO')).includes('cluster_state:ok'), 10_000, 100)
+    const port = await startOneNodeCluster(cleanups)
 
     const { logger } = captureLogs()
     const jobs = createJobQueue({ redisUrl: `redis+cluster://127.0.0.1:${port}`, logger, readyTimeoutMs: 5000 })

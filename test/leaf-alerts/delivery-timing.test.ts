@@ -11,18 +11,7 @@ import { compose, type Composition } from '../../src/compose.js'
 import { createHardenedServer } from '../../src/http/server-hardening.js'
 import { createMetrics } from '../../src/infra/metrics.js'
 import { connectRedis } from '../../src/infra/redis.js'
-import {
-  connectedGrower,
-  connectionOf,
-  consentUpToCallback,
-  credentialAlert,
-  outcomeOf,
-  postLeafAlert,
-  promoteDelayedJobs,
-  registerLeafAlerts,
-  useSystem,
-  waitFor,
-} from '../helpers/kit/index.js'
+import { brokenWebhooks, connectedGrower, connectionOf, consentUpToCallback, credentialAlert, outcomeOf, postLeafAlert, promoteDelayedJobs, registerLeafAlerts, useSystem, waitFor } from '../helpers/kit/index.js'
 import { captureLogs } from '../helpers/log-capture.js'
 
 const webhookSecret = `whsec_${randomBytes(18).toString('base64url')}`
@@ -44,11 +33,8 @@ beforeAll(async () => {
   await registerLeafAlerts(system)
 })
 
-const brokenEvents = (leafUserId: string) => receiver.events.filter((event) => event.leafUserId === leafUserId && event.type === 'connection.broken')
-const brokenDeliveries = (leafUserId: string) => {
-  const ids = new Set(brokenEvents(leafUserId).map((event) => event.id))
-  return receiver.deliveries.filter((delivery) => delivery.id !== undefined && ids.has(delivery.id) && delivery.status < 300)
-}
+const brokenEvents = (leafUserId: string) => brokenWebhooks(receiver, leafUserId).events
+const brokenDeliveries = (leafUserId: string) => brokenWebhooks(receiver, leafUserId).deliveries
 
 /** A second instance of the service: same configuration, same Redis and queue, its own port. */
 async function secondInstance(): Promise<{ url: string; service: Composition; close(): Promise<void> }> {

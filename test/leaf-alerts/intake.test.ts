@@ -4,15 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 
 import { startWebhookReceiver, type WebhookReceiver } from '../../examples/webhook-receiver.js'
 import { signLeafBody } from '../../sandboxes/leaf/alerts.js'
-import {
-  connectedGrower,
-  connectionOf,
-  credentialAlert,
-  postLeafAlert,
-  registerLeafAlerts,
-  useSystem,
-  waitFor,
-} from '../helpers/kit/index.js'
+import { brokenWebhooks, connectedGrower, connectionOf, credentialAlert, postLeafAlert, registerLeafAlerts, useSystem, waitFor } from '../helpers/kit/index.js'
 
 const webhookSecret = `whsec_${randomBytes(18).toString('base64url')}`
 let receiver: WebhookReceiver
@@ -27,12 +19,8 @@ beforeAll(async () => {
   await registerLeafAlerts(system)
 })
 
-const brokenEvents = (leafUserId: string) => receiver.events.filter((event) => event.leafUserId === leafUserId && event.type === 'connection.broken')
-/** Every POST the receiver got for this grower's broken events (duplicates included, unlike `events`). */
-const brokenDeliveries = (leafUserId: string) => {
-  const ids = new Set(brokenEvents(leafUserId).map((event) => event.id))
-  return receiver.deliveries.filter((delivery) => delivery.id !== undefined && ids.has(delivery.id) && delivery.status < 300)
-}
+const brokenEvents = (leafUserId: string) => brokenWebhooks(receiver, leafUserId).events
+const brokenDeliveries = (leafUserId: string) => brokenWebhooks(receiver, leafUserId).deliveries
 
 async function metricsText(): Promise<string> {
   return (await fetch(`${system.url}/metrics`)).text()

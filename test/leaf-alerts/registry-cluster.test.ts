@@ -1,49 +1,21 @@
 // The connection registry on Redis Cluster: its scripts and the delivery's finish script touch one
 // hash slot (a single-node cluster still refuses cross-slot commands and script key access).
-import { spawn } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-
 import { afterAll, describe, expect, it } from '@jest/globals'
-import { Redis } from 'ioredis'
 
 import { createOutbox } from '../../src/delivery/outbox.js'
 import { createJobQueue } from '../../src/jobs/queue.js'
 import { createConnectionRegistry } from '../../src/registry/registry.js'
-import { waitFor } from '../helpers/kit/index.js'
+import { startOneNodeCluster, waitFor } from '../helpers/kit/index.js'
 import { captureLogs } from '../helpers/log-capture.js'
-import { freePort } from '../setup/global-setup.js'
 
 const cleanups: Array<() => Promise<void> | void> = []
 afterAll(async () => {
   for (const cleanup of cleanups.reverse()) await cleanup()
 })
 
-async function startSingleNodeCluster(): Promise<number> {
-  const dir = mkdtempSync(join(tmpdir(), 'rc-registry-cluster-'))
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }))
-  const port = await freePort()
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--cluster-enabled', 'yes', '--cluster-announce-ip', '127.0.0.1', '--cluster-config-file', join(dir, 'nodes.conf'), '--dir', dir, '--save', '', '--appendonly', 'no']
-  const child = spawn('redis-server', args, { stdio: 'ignore' })
-  cleanups.push(() => new Promise<void>((resolve) => {
-    if (child.exitCode !== null) return resolve()
-    child.once('exit', () => resolve())
-    child.kill('SIGTERM')
-  }))
-  const admin = new Redis(`redis://127.0.0.1:${port}`, { lazyConnect: true, retryStrategy: () => 100 })
-  admin.on('error', () => undefined)
-  cleanups.push(() => admin.disconnect())
-  admin.connect().catch(() => undefined)
-  await waitFor('the node', () => admin.status === 'ready', 10_000, 100)
-  await admin.call('CLUSTER', 'ADDSLOTSRANGE', '0', '16383')
-  await waitFor('cluster_state:ok', async () => String(await admin.call('CLUSTER', 'INFO')).includes('cluster_state:ok'), 10_000, 100)
-  return port
-}
-
 describe('the connection registry on Redis Cluster', () => {
   it('registers in the finish script, applies an alert, lists, and forgets, all in one slot', async () => {
-    const port = await startSingleNodeCluster()
+    const port = await startOneNodeCluster(cleanups)
     const jobs = createJobQueue({ redisUrl: `redis+cluster://127.0.0.1:${port}`, logger: captureLogs().logger, readyTimeoutMs: 5000 })
     cleanups.push(() => jobs.close(500))
     await waitFor('the cluster client', () => jobs.client().then(() => true, () => false), 10_000, 200)

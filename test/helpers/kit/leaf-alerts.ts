@@ -1,5 +1,6 @@
 import { signLeafBody } from '../../../sandboxes/leaf/alerts.js'
 import { registerAlertsWebhook } from '../../../src/leaf-alerts/registration.js'
+import type { WebhookReceiver } from '../../../examples/webhook-receiver.js'
 import type { TestSystem } from '../system.js'
 import { flowToCallback } from './flow.js'
 import { outcomeOf } from './outcome.js'
@@ -61,4 +62,12 @@ export async function connectionOf(system: TestSystem, leafUserId: string): Prom
   const res = await fetch(`${system.url}/v1/users/${leafUserId}/raven-connection`, { headers: { Authorization: `Bearer ${system.secrets.apiKey}` } })
   if (res.status !== 200) throw new Error(`raven-connection: ${res.status}`)
   return (await res.json()) as Record<string, unknown>
+}
+
+/** The receiver's `connection.broken` events for a grower, and every 2xx POST of them (duplicates included, unlike `events`). */
+export function brokenWebhooks(receiver: WebhookReceiver, leafUserId: string) {
+  const events = receiver.events.filter((event) => event.leafUserId === leafUserId && event.type === 'connection.broken')
+  const ids = new Set(events.map((event) => event.id))
+  const deliveries = receiver.deliveries.filter((delivery) => delivery.id !== undefined && ids.has(delivery.id) && delivery.status < 300)
+  return { events, deliveries }
 }
