@@ -185,10 +185,13 @@ export function createHostApp(options: HostAppOptions): Express {
       return void res.status(401).end()
     }
     const event = JSON.parse(raw) as RavenConnectEvent
-    if (event.leafUserId === leafUserId && event.type === 'connection.broken') {
+    // Webhooks arrive in no particular order (each is its own job, retried on its own schedule): an
+    // event only replaces what the host knows when it is newer, by its createdAt.
+    const newer = !lastBroken || Date.parse(event.createdAt) > Date.parse(lastBroken.createdAt)
+    if (event.leafUserId === leafUserId && event.type === 'connection.broken' && newer) {
       lastBroken = { reason: event.data.reason ?? 'unknown', createdAt: event.createdAt }
     }
-    if (event.leafUserId === leafUserId && (event.type === 'connection.created' || event.type === 'connection.deleted')) lastBroken = undefined
+    if (event.leafUserId === leafUserId && (event.type === 'connection.created' || event.type === 'connection.deleted') && newer) lastBroken = undefined
     res.status(204).end()
   })
 
