@@ -13,7 +13,7 @@ import { createConnectionService } from './connections/service.js'
 import { v1ConnectionRoutes } from './connections/v1-routes.js'
 import { consentRoutes } from './consent/routes.js'
 import type { CredentialDelivery } from './delivery/credential-delivery.js'
-import { identifyApiKey, requireApiKey } from './http/api-key.js'
+import { identifyApiKey, requireIdentifiedApiKey } from './http/api-key.js'
 import { brandStylesheet } from './http/brand-stylesheet.js'
 import { credentialedCors } from './http/cors.js'
 import { finalErrorHandler } from './http/error-handlers.js'
@@ -84,7 +84,7 @@ export function buildApp(deps: AppDeps): Express {
   const v1 = express.Router()
   v1.use(identifyApiKey(config.apiKeys))
   v1.use(createRateLimit({ redis, perMinute: config.rateLimitPerMinute, prefix: 'v1', key: (req) => req.apiKeyId ?? clientIpKey(req) }))
-  v1.use(requireApiKey(config.apiKeys))
+  v1.use(requireIdentifiedApiKey())
   v1.use(jsonBody('100kb'))
   v1.use('/connect-sessions', connectLinkRoutes({ config, connectLinks, leaf, logger, withExternalIdLock: createExternalIdLock(redis) }))
   v1.use(v1ConnectionRoutes(connections))

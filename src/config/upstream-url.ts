@@ -13,20 +13,24 @@ export function isLoopbackHost(hostname: string): boolean {
   return false
 }
 
-/** Parses an upstream URL and returns an error sentence, or the URL when it is https or loopback http. */
+/**
+ * Parses an upstream URL and returns an error sentence, or the URL when it is https or loopback http.
+ * The sentence shows the origin and path only: a query (a webhook receiver's token) is never echoed.
+ */
 export function checkUpstreamUrl(value: string): URL | string {
   let url: URL
   try {
     url = new URL(value)
   } catch {
-    return `not an absolute URL (got ${value})`
+    return 'not an absolute URL'
   }
+  const shown = `${url.origin}${url.pathname === '/' && !value.endsWith('/') ? '' : url.pathname}`
   if (url.username || url.password) return 'must not carry credentials in the URL'
   if (url.protocol === 'https:') return url
   if (url.protocol === 'http:') {
     return isLoopbackHost(url.hostname)
       ? url
-      : `http:// is only allowed for loopback hosts (got ${value})`
+      : `http:// is only allowed for loopback hosts (got ${shown})`
   }
-  return `must be an https:// URL (got ${value})`
+  return `must be an https:// URL (got ${shown})`
 }

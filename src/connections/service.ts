@@ -99,6 +99,9 @@ export function createConnectionService(deps: ConnectionServiceDeps) {
         await deps.registry.register({ leafUserId, credentialId: credential.id, createdTime: credential.createdTime })
         entry = await deps.registry.get(leafUserId)
       }
+      // The registry may keep a newer credential than the one Leaf just showed (a reconnect racing this
+      // read): its health is not this credential's.
+      if (entry?.credentialId !== credential.id) entry = null
       return {
         leafUserId,
         connected: true,

@@ -1,6 +1,6 @@
 import { redisKeys } from '../infra/keys.js'
 import type { Redis } from '../infra/redis.js'
-import type { JobQueue } from '../jobs/queue.js'
+import { execMulti, type JobQueue } from '../jobs/queue.js'
 import { stepFunction, type AtomicStep, type AtomicWrite } from '../infra/atomic-write.js'
 
 /**
@@ -256,10 +256,7 @@ export function createOutbox(jobs: JobQueue): Outbox {
         { deliveryId: record.deliveryId, leafUserId: record.leafUserId },
         { jobId: record.deliveryId, delay: options.delayMs },
       )
-      const results = await multi.exec()
-      if (results === null) throw new Error('outbox: the MULTI was aborted')
-      const failed = results.find(([err]) => err !== null)
-      if (failed) throw failed[0]
+      await execMulti(multi, 'outbox')
     },
     async overdue(now, limit) {
       return (await client()).zrangebyscore(key.due, '-inf', now, 'LIMIT', 0, limit)

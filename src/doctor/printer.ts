@@ -1,3 +1,4 @@
+import { parseRedisTarget } from '../infra/redis-url.js'
 import type { CheckResult, CheckStatus } from './check.js'
 
 const MARKS: Record<CheckStatus, string> = { pass: '✓', warn: '!', fail: '✗' }
@@ -11,14 +12,17 @@ const SECRET_VARIABLES = ['SESSION_SECRET', 'API_KEYS', 'RAVEN_CLIENT_SECRET', '
  */
 export function secretsOf(env: Record<string, string | undefined>): string[] {
   const values = SECRET_VARIABLES.flatMap((name) => (env[name] ?? '').split(',').map((part) => part.trim()))
-  const redisPassword = (() => {
+  const redisPasswords = (() => {
     try {
-      return decodeURIComponent(new URL(env.REDIS_URL ?? '').password)
+      // Every REDIS_URL form (standalone, Sentinel, Cluster), as the service itself reads it.
+      const target = parseRedisTarget(env.REDIS_URL ?? '')
+      if (target.kind === 'standalone') return [decodeURIComponent(new URL(target.url).password)]
+      return [target.password ?? '', target.kind === 'sentinel' ? (target.sentinelPassword ?? '') : '']
     } catch {
-      return ''
+      return []
     }
   })()
-  return [...values, redisPassword].filter((value) => value.length >= 6)
+  return [...values, ...redisPasswords].filter((value) => value.length >= 6)
 }
 
 export function maskSecrets(results: CheckResult[], secrets: string[]): CheckResult[] {

@@ -51,3 +51,8 @@ export function identifyApiKey(apiKeys: string[]): RequestHandler {
   const check = requireApiKey(apiKeys)
   return (req, res, next) => check(req, res, () => next())
 }
+
+/** After identifyApiKey (and the limiter): refuses a request it found no valid key on, without hashing again. */
+export function requireIdentifiedApiKey(): RequestHandler {
+  return (req, _res, next) => next(req.apiKeyId ? undefined : problem.unauthorized())
+}

@@ -23,6 +23,14 @@ const SCHEDULES: Record<JobName, RetryPolicy> = {
 /** A MULTI of the producer connection: `addToMulti` puts a job in it beside the caller's own writes. */
 export type RedisMulti = ReturnType<Redis['multi']>
 
+/** Runs a MULTI; an aborted one (EXEC answered null) or any failed command inside it is thrown. */
+export async function execMulti(multi: RedisMulti, what: string): Promise<void> {
+  const results = await multi.exec()
+  if (results === null) throw new Error(`${what}: the MULTI was aborted`)
+  const failed = results.find(([err]) => err !== null)
+  if (failed) throw failed[0]
+}
+
 export interface JobQueueOptions {
   redisUrl: string
   logger: Logger

@@ -2,7 +2,7 @@ import type { Job } from 'bullmq'
 
 import type { Logger } from '../infra/logger.js'
 import type { Metrics } from '../infra/metrics.js'
-import { UnrecoverableError, type JobQueue } from '../jobs/queue.js'
+import { UnrecoverableError, execMulti, type JobQueue } from '../jobs/queue.js'
 import type { ConnectionRegistry } from '../registry/registry.js'
 import type { Webhooks } from '../webhooks/events.js'
 import { CREDENTIAL_ALERTS, classifyAlert, typeLabel, type CredentialAlert } from './alert.js'
@@ -50,18 +50,14 @@ export function createAlertIntake(deps: {
       `evt_broken_${alert.key}`,
     )
     registry.clearNotifyInMulti(multi, leafUserId, alert.key)
-    const results = await multi.exec()
-    const failed = results?.find(([err]) => err !== null)
-    if (failed) throw failed[0]
+    await execMulti(multi, 'leaf alerts')
   }
 
   /** An alert for a credential not registered yet may be early: its delivery can still be finishing. */
   async function lookAgainLater(body: unknown, alert: CredentialAlert): Promise<void> {
     const multi = (await registry.client()).multi()
     await jobs.addToMulti(multi, 'leaf-alert', { body }, { jobId: `early_${alert.key}`, delay: 2_000 })
-    const results = await multi.exec()
-    const failed = results?.find(([err]) => err !== null)
-    if (failed) throw failed[0]
+    await execMulti(multi, 'leaf alerts')
   }
 
   async function handleCredentialAlert(body: unknown, alert: CredentialAlert, source: AlertSource): Promise<string> {

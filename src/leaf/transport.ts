@@ -116,7 +116,13 @@ export class LeafTransport {
         status: reply.status,
       })
     }
-    const result = schema.safeParse(json)
+    let result: z.ZodSafeParseResult<z.output<T>>
+    try {
+      result = schema.safeParse(json) as z.ZodSafeParseResult<z.output<T>>
+    } catch {
+      // A body nested deeper than the stack (RangeError in a transform): not an answer we can use.
+      throw new LeafError('invalid_response', `leaf ${operation}: answer too deeply nested (status ${reply.status})`, { operation, status: reply.status })
+    }
     if (!result.success) {
       // Only the paths of the failing fields: values could be secrets.
       const where = result.error.issues.map((issue) => issue.path.join('.') || '(root)').join(', ')

@@ -4,7 +4,7 @@ import type { Config } from '../config/load-config.js'
 import type { AtomicWrite } from '../infra/atomic-write.js'
 import { redisKeys } from '../infra/keys.js'
 import type { Logger } from '../infra/logger.js'
-import type { JobQueue, RedisMulti } from '../jobs/queue.js'
+import { execMulti, type JobQueue, type RedisMulti } from '../jobs/queue.js'
 
 export type WebhookType = 'connection.created' | 'connection.failed' | 'connection.deleted' | 'connection.broken'
 
@@ -82,9 +82,7 @@ export function createWebhooks(deps: { config: Config; jobs: JobQueue; logger: L
     const multi = redis.multi()
     await deps.jobs.addToMulti(multi, 'webhook', job, { jobId: job.eventId })
     multi.lrem(outboxKey, 1, entry)
-    const results = await multi.exec()
-    const failed = results?.find(([err]) => err !== null)
-    if (failed) throw failed[0]
+    await execMulti(multi, 'webhook relay')
   }
 
   return {

@@ -129,12 +129,14 @@ describe('POST /leaf/alerts: what each alert does', () => {
   })
 
   it('answers 2xx for a credential this service did not create, and changes nothing', async () => {
-    const res = await postLeafAlert(system, credentialAlert({ credentialId: `not-ours-${randomBytes(4).toString('hex')}` }))
+    const credentialId = `not-ours-${randomBytes(4).toString('hex')}`
+    const res = await postLeafAlert(system, credentialAlert({ credentialId }))
     expect(res.status).toBe(200)
     expect(await res.json()).toMatchObject({ outcome: 'deferred' })
-    const list = await fetch(`${system.url}/v1/raven-connections?health=unauthenticated&limit=500`, { headers: { Authorization: `Bearer ${system.secrets.apiKey}` } })
-    const body = (await list.json()) as { connections: Array<{ credentialId: string }> }
-    expect(body.connections.some((connection) => connection.credentialId.startsWith('not-ours-'))).toBe(false)
+    // Nothing recorded for it (the registry still does not know the credential) and no webhook about it.
+    const verdict = await system.service.registry.applyAlert({ credentialId, health: 'unauthenticated', at: Date.now(), leafStatus: 'X', alertKey: 'probe' })
+    expect(verdict.outcome).toBe('unknown')
+    expect(receiver.events.filter((event) => event.type === 'connection.broken' && event.data.credentialId === credentialId)).toEqual([])
   })
 })
 
